@@ -1,0 +1,331 @@
+"""Run a simulation: build the county, live through the months, write deliveries and truth.
+
+Output layout (``DIR``)::
+
+    agencies/<agency>/<YYYY-MM>.parquet    monthly deliveries (see docs/data-contracts.md)
+    truth/persons.parquet                  every person who ever lived in the county
+    truth/households.parquet               static household traits (incl. latent ones)
+    truth/household_months.parquet         hardship, onset, p_onset_6m, silent, ... per month
+    truth/records/<agency>/<YYYY-MM>.parquet  true person and injected defects of every record
+    truth/geography.parquet                townships and villages
+    manifest.json                          seed, parameters, row counts, schema versions, checksums
+
+Files are written to a sibling temporary folder and moved into place at the end, so a failed
+run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from features import idnumber
+from features.contracts import AGENCIES, CONTRACTS, SCHEMA_VERSION
+from features.errors import ConfigError, OutputExistsError
+from features.params import ParameterSet
+from features.simulator import names as namegen
+from features.simulator.agencies import PARQUET_OPTS, PersonBook, Recorder
+from features.simulator.config import SimulationConfig
+from features.simulator.economy import Economy, Prices, month_economy
+from features.simulator.geography import build_geography
+from features.simulator.population import Population, build_population, persons_frame
+from features.simulator.risk import HORIZON
+from features.simulator.world import World
+
+SIMULATOR_VERSION = "1.0.0"
+MANIFEST = "manifest.json"
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    out: Path
+    manifest: dict
+    reused: bool
+
+
+def _month0(config: SimulationConfig) -> np.datetime64:
+    return np.datetime64(config.start_month, "M")
+
+
+def _prices(params: ParameterSet, month0: np.datetime64, m: int) -> Prices:
+    day = (month0 + m).astype("datetime64[D]").astype(date)
+    min_wage = float(params.get("economy.minimum_wage_monthly", day))
+    return Prices(
+        standard=float(params.get("dibao.standard_monthly", day)),
+        resident_pension=float(params.get("economy.resident_basic_pension_monthly", day)),
+        unemployment_benefit=min_wage
+        * float(params.get("unemployment.benefit_share_of_minimum_wage", day)),
+    )
+
+
+def _person_book(pop: Population, county: str, rng: np.random.Generator) -> PersonBook:
+    birth_year = pop.birth.astype("datetime64[Y]").astype(int) + 1970
+    reg_birth = namegen.registered_birth_dates(rng, pop.birth, birth_year)
+    # address code of the place of first registration: the county for most, elsewhere for some
+    hukou = pop.hukou[pop.hh0]
+    elsewhere = (hukou == 2) | (rng.random(pop.n_persons) < 0.04)
+    addr = np.where(
+        elsewhere,
+        rng.choice(np.array(["510322", "522121", "411324", "341221", "430524", "330205"]),
+                   pop.n_persons),
+        county,
+    )
+    seq = rng.integers(0, 500, pop.n_persons) * 2 + np.where(pop.male, 1, 0)
+    # sequence numbers must make each (address, birth date, sequence) unique
+    key = np.char.add(addr.astype("U6"), reg_birth.astype("datetime64[D]").astype("U10"))
+    order = np.lexsort((seq, key))
+    dupe = np.zeros(len(order), bool)
+    dupe[1:] = (key[order][1:] == key[order][:-1]) & (seq[order][1:] == seq[order][:-1])
+    while dupe.any():
+        seq[order[dupe]] = (seq[order[dupe]] + 2) % 1000
+        order = np.lexsort((seq, key))
+        dupe[:] = False
+        dupe[1:] = (key[order][1:] == key[order][:-1]) & (seq[order][1:] == seq[order][:-1])
+    ids = idnumber.make_ids(addr, reg_birth, seq)
+    # clan villages: a share of rural people carry their village's clan surname
+    clans = namegen.draw_surnames(rng, len(pop.village))
+    vill_clan = clans[np.arange(len(pop.village))]
+    clan = np.where(pop.urban[pop.hh0], None, vill_clan[pop.village[pop.hh0] % len(clans)])
+    names = namegen.draw_names(
+        rng, pop.male, birth_year, clan_surname=clan, clan_share=0.5
+    )
+    return PersonBook(ids=ids, names=names, reg_birth=reg_birth, male=pop.male)
+
+
+def check_output(out: Path, config: SimulationConfig, fingerprint: str, force: bool) -> bool:
+    """Refuse to overwrite data silently. Return True when ``out`` already holds this world."""
+    manifest = out / MANIFEST
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"output path {out} exists and is not a folder")
+    if manifest.exists():
+        try:
+            old = json.loads(manifest.read_text())
+        except (OSError, ValueError):
+            old = {}
+        same = old.get("config") == config.model_dump(mode="json") and old.get(
+            "parameters_fingerprint"
+        ) == fingerprint and old.get("simulator_version") == SIMULATOR_VERSION
+        if same and not force:
+            return True
+        if not force:
+            raise OutputExistsError(
+                f"{out} already holds a different simulation (seed {old.get('config', {}).get('seed')}"
+                f", {old.get('config', {}).get('households')} households); "
+                "use another --out or --force to replace it"
+            )
+    elif out.exists() and any(out.iterdir()) and not force:
+        raise OutputExistsError(
+            f"{out} is not empty and holds no simulation; use an empty folder or --force"
+        )
+    # writability: the parent must accept a temporary folder
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=".outreach-probe-", dir=parent)
+        Path(probe).rmdir()
+    except OSError as exc:
+        raise ConfigError(f"cannot write to {parent}: {exc.strerror or exc}") from None
+    return False
+
+
+def simulate(
+    config: SimulationConfig,
+    params: ParameterSet,
+    out: Path,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> SimulationResult:
+    """Simulate the world described by ``config`` into ``out``."""
+    out = out.absolute()
+    if check_output(out, config, params.fingerprint(), force):
+        return SimulationResult(out, json.loads((out / MANIFEST).read_text()), reused=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        manifest = _run(config, params, tmp, progress)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return SimulationResult(out, manifest, reused=False)
+
+
+def build_world(
+    config: SimulationConfig, params: ParameterSet, out: Path | None = None
+) -> tuple[World, Population, object]:
+    """The county at the first burn-in month, with a recorder writing under ``out`` (if given)."""
+    ss = np.random.SeedSequence(config.seed)
+    rng_geo, rng_pop, rng_book, rng_world, rng_rec = (np.random.default_rng(s)
+                                                       for s in ss.spawn(5))
+    month0 = _month0(config)
+    first, last = -config.burn_in_months, config.months - 1
+    geo = build_geography(config.county_code, config.households, rng_geo)
+    pop = build_population(geo, config.households, first, last + HORIZON, month0, rng_pop)
+    cache: dict[int, Economy] = {}
+
+    def economy_of(m: int) -> Economy:
+        if m not in cache:
+            for old in [k for k in cache if k < m - 1]:
+                del cache[old]
+            cache[m] = month_economy(pop, m, _prices(params, month0, m))
+        return cache[m]
+
+    rec = None
+    if out is not None:
+        book = _person_book(pop, config.county_code, rng_book)
+        rec = Recorder(out, book, config.defects, month0, config.months, rng_rec)
+    village_codes = geo.villages["village_code"].to_numpy().astype(object)
+    asset_multiple = float(
+        params.get("dibao.asset_limit_multiple_of_annual_standard",
+                   month0.astype("datetime64[D]").astype(date))
+    )
+    world = World(pop, economy_of, rec, rng_world, last, asset_multiple, village_codes)
+    return world, pop, geo
+
+
+def _run(
+    config: SimulationConfig, params: ParameterSet, out: Path, progress: Progress | None
+) -> dict:
+    world, pop, geo = build_world(config, params, out)
+    rec = world.rec
+    first, last = -config.burn_in_months, config.months - 1
+    truth_dir = out / "truth"
+    truth_dir.mkdir(parents=True)
+    writer: pq.ParquetWriter | None = None
+    hm_rows = 0
+    total = last - first + 1
+    for step, m in enumerate(range(first, last + 1)):
+        deliver = m >= 0
+        frame = world.step(m, deliver)
+        if deliver:
+            rec.flush(m)
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            table = table.replace_schema_metadata(None)
+            if writer is None:
+                writer = pq.ParquetWriter(truth_dir / "household_months.parquet", table.schema,
+                                          **PARQUET_OPTS)
+            writer.write_table(table)
+            hm_rows += table.num_rows
+        if progress:
+            progress("months", step + 1, total)
+    if writer is not None:
+        writer.close()
+    _write_static(out, pop, world, geo)
+    return _manifest(out, config, params, rec, hm_rows, pop, summarize(out))
+
+
+def _write_static(out: Path, pop: Population, world: World, geo) -> None:
+    truth = out / "truth"
+    persons = persons_frame(pop)
+    persons["disability_grade_onset"] = world.dis_grade_new
+    persons["disability_onset_month"] = np.where(world.dis_onset_month < 32000,
+                                                 world.dis_onset_month, -1).astype(np.int16)
+    persons["certified_disabled"] = world.certified
+    _write_frame(persons, truth / "persons.parquet")
+    hh = {
+        "household_id": np.arange(pop.n_households, dtype=np.int64),
+        "first_month": pop.hh_start,
+        "village_code": geo.villages["village_code"].to_numpy()[pop.village],
+        "township_code": geo.townships["township_code"].to_numpy()[pop.township],
+        "urban": pop.urban,
+        "hukou": pop.hukou,
+        "latent_z": pop.z,
+        "income_volatility": pop.sigma,
+        "informal_support": pop.support,
+        "illness_oop_monthly": pop.illness_oop,
+        "apply_propensity": pop.propensity,
+        "has_supporter": pop.has_supporter,
+        "vehicle_value": pop.vehicle_value,
+        "properties": pop.n_property,
+        "business": pop.business,
+        "deposits": pop.deposits,
+        "relocated": pop.relocated,
+    }
+    _write_frame(pa.table(hh), truth / "households.parquet")
+    vill = geo.villages.merge(
+        geo.townships[["township_code", "name_zh", "name_en", "kind"]], on="township_code"
+    )
+    _write_frame(vill, truth / "geography.parquet")
+
+
+def _write_frame(frame, path: Path) -> None:
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(
+        frame, preserve_index=False)
+    pq.write_table(table.replace_schema_metadata(None), path, **PARQUET_OPTS)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _manifest(
+    out: Path, config: SimulationConfig, params: ParameterSet, rec: Recorder, hm_rows: int,
+    pop: Population, summary: dict,
+) -> dict:
+    files = sorted(p for p in out.rglob("*.parquet"))
+    month0 = _month0(config)
+    manifest = {
+        "simulator_version": SIMULATOR_VERSION,
+        "config": config.model_dump(mode="json"),
+        "parameters_fingerprint": params.fingerprint(),
+        "parameters": params.snapshot(month0.astype("datetime64[D]").astype(date)),
+        "schema_version": SCHEMA_VERSION,
+        "schemas": {a: CONTRACTS[a].schema_version for a in AGENCIES},
+        "months": [str(month0 + m) for m in range(config.months)],
+        "counts": {
+            "households_ever": pop.n_households,
+            "persons_ever": pop.n_persons,
+            "household_months": hm_rows,
+            "records_by_agency": rec.truth_rows,
+            "records_recorded_after_cutoff": rec.after_cutoff,
+            "missing_deliveries": {a: sorted(str(month0 + m) for m in ms)
+                                   for a, ms in rec.missing.items()},
+        },
+        "files": {str(p.relative_to(out)): {"sha256": _sha256(p),
+                                            "rows": pq.ParquetFile(p).metadata.num_rows}
+                  for p in files},
+        "summary": summary,
+        "software": {pkg: metadata.version(pkg) for pkg in ("numpy", "pyarrow", "pandas")},
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False,
+                                           sort_keys=True) + "\n")
+    return manifest
+
+
+def summarize(out: Path) -> dict:
+    """Headline figures of a simulated world, from its truth files."""
+    cols = ["month", "hardship", "onset", "silent", "p_onset_6m", "complete_future",
+            "enrolled_dibao", "enrolled_tekun"]
+    t = pq.read_table(out / "truth" / "household_months.parquet", columns=cols).to_pandas()
+    months = int(t["month"].nunique())
+    hard = t["hardship"].to_numpy()
+    enrolled = (t["enrolled_dibao"] | t["enrolled_tekun"]).to_numpy()
+    risk = t.loc[t["complete_future"], "p_onset_6m"]
+    return {
+        "months": months,
+        "household_months": len(t),
+        "households_per_month": round(len(t) / max(months, 1), 1),
+        "hardship_share": round(float(hard.mean()), 4),
+        "onset_share": round(float(t["onset"].mean()), 4),
+        "silent_share_of_hardship": round(float(t["silent"].sum() / max(hard.sum(), 1)), 4),
+        "enrolled_share": round(float(enrolled.mean()), 4),
+        "mean_p_onset_6m": round(float(risk.mean()), 4) if len(risk) else None,
+    }

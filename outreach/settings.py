@@ -1,0 +1,57 @@
+"""The one typed settings object that flows from the CLI (or the app factory) into every stage.
+
+Nothing here runs on import: :func:`load_settings` is called by the composition root.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+import policies
+
+WORKSPACE_ENV = "OUTREACH_WORKSPACE"
+
+
+class Settings(BaseModel):
+    """Paths and defaults shared by every command.
+
+    Attributes:
+        workspace: the folder that holds all generated state.
+        params_dir: the dated policy parameter files (read by the simulator and the rules).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    workspace: Path
+    params_dir: Path
+
+    @property
+    def data_dir(self) -> Path:
+        """Raw deliveries, the warehouse and snapshots."""
+        return self.workspace / "data"
+
+    @property
+    def models_dir(self) -> Path:
+        """The local MLflow store."""
+        return self.workspace / "models"
+
+    @property
+    def raw_dir(self) -> Path:
+        """Where `outreach simulate` writes by default and `outreach ingest` reads by default."""
+        return self.data_dir / "raw"
+
+
+def load_settings(workspace: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Build the settings: an explicit workspace wins, then ``OUTREACH_WORKSPACE``, then the cwd.
+
+    Example:
+        >>> load_settings(Path("/tmp/ws"), environ={}).raw_dir
+        PosixPath('/tmp/ws/data/raw')
+    """
+    env = os.environ if environ is None else environ
+    if workspace is None:
+        workspace = Path(env[WORKSPACE_ENV]) if env.get(WORKSPACE_ENV) else Path.cwd()
+    return Settings(workspace=workspace.expanduser().absolute(), params_dir=policies.PARAMS_DIR)

@@ -1,0 +1,57 @@
+"""Shared fixtures: worlds simulated once per test session.
+
+- ``fixture_world``: the small shared fixture county (a few hundred households) for end-to-end
+  tests of later stages.
+- ``default_world``: the default world (the simulator's frozen defaults) for the statistical
+  promises of the simulator; built once per session.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+FIXTURE_HOUSEHOLDS = 400
+FIXTURE_MONTHS = 24
+FIXTURE_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def params():
+    import policies
+    from features.params import load_parameters
+
+    return load_parameters(policies.PARAMS_DIR)
+
+
+@pytest.fixture(scope="session")
+def fixture_world(tmp_path_factory, params) -> Path:
+    from features.simulator.config import build_config
+    from features.simulator.engine import simulate
+
+    out = tmp_path_factory.mktemp("fixture") / "raw"
+    config = build_config(FIXTURE_HOUSEHOLDS, FIXTURE_MONTHS, FIXTURE_SEED)
+    simulate(config, params, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def default_world(tmp_path_factory, params) -> Path:
+    from features.simulator.config import build_config
+    from features.simulator.engine import simulate
+
+    out = tmp_path_factory.mktemp("default") / "raw"
+    simulate(build_config(), params, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def default_checks(default_world):
+    from features.simulator.validate import world_checks
+
+    return world_checks(default_world)

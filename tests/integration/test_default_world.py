@@ -1,0 +1,65 @@
+"""The simulator's promises, checked on the default world (20,000 households, 36 months)."""
+
+from __future__ import annotations
+
+import pytest
+
+from features.contracts import AGENCIES
+from features.simulator.config import LEGACY_ID_AGENCIES, SimulationConfig
+from features.simulator.validate import defect_rates
+
+pytestmark = pytest.mark.integration
+
+
+def test_hardship_flag_is_the_income_rule(default_checks):
+    assert default_checks["hardship_rule_holds"]
+
+
+def test_monthly_hardship_share_between_3_and_12_percent(default_checks):
+    assert 0.03 <= default_checks["hardship_share_min"]
+    assert default_checks["hardship_share_max"] <= 0.12
+
+
+@pytest.mark.parametrize("indicator", ["serious_illness", "severe_disability", "unemployment"])
+def test_early_warning_indicators_raise_hardship_risk(default_checks, indicator):
+    assert default_checks["relative_risk"][indicator] >= 1.5
+
+
+def test_silent_share_of_hardship(default_checks):
+    assert 0.20 <= default_checks["silent_share_of_hardship"] <= 0.60
+
+
+def test_p_onset_is_calibrated_in_ten_bins(default_checks):
+    bad = [b for b in default_checks["calibration"] if not b["ok"]]
+    assert not bad, bad
+
+
+def test_oracle_auc_between_080_and_090(default_checks):
+    assert 0.80 <= default_checks["oracle_auc"] <= 0.90
+
+
+def test_best_single_rule_auc_between_060_and_070(default_checks):
+    assert 0.60 <= default_checks["best_rule_auc"] <= 0.70, default_checks["rule_auc"]
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_injected_defect_rates_match_config(default_world, agency):
+    rates = SimulationConfig().defects[agency]
+    seen = defect_rates(default_world, agency)
+    n = seen["records"]
+    assert n > 200
+
+    def close(observed: float, expected: float, eligible_share: float = 1.0) -> bool:
+        exp = expected * eligible_share
+        se = (max(exp * (1 - exp), 1e-9) / n) ** 0.5
+        return abs(observed - exp) <= max(4 * se, 0.15 * exp)
+
+    assert close(seen["missing_id"], rates.missing_id)
+    assert close(seen["mistyped_id"], rates.mistyped_id)
+    assert close(seen["name_variant"], rates.name_variant)
+    assert close(seen["duplicate"], rates.duplicate)
+    if agency in LEGACY_ID_AGENCIES:
+        # legacy numbers exist only for people born before 2000
+        assert 0.5 * rates.legacy_id <= seen["legacy_id"] <= rates.legacy_id * 1.1
+    else:
+        assert seen["legacy_id"] == 0

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -149,11 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning user errors into one line and a non-zero exit."""
     try:
         result = app(args=argv, standalone_mode=False, prog_name="outreach")
-    except click.exceptions.UsageError as exc:
-        hint = f" (see 'outreach {exc.ctx.info_name} --help')" if exc.ctx else ""
-        print(f"error: {exc.format_message()}{hint}", file=sys.stderr)
-        return 2
-    except click.exceptions.Abort:
+    except typer.TyperException as exc:  # bad flags and values (click's UsageError family)
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx else ""
+        print(f"error: {' '.join(message.split())}{hint}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 2) or 2)
+    except typer.Abort:
         print("error: aborted", file=sys.stderr)
         return 130
     except OutreachError as exc:

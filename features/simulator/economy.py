@@ -26,19 +26,23 @@ from scipy.special import ndtr
 from features.simulator.population import W_FARMER, W_FORMAL, W_INFORMAL, Population
 
 WAGE_GROWTH_PER_YEAR = 0.04
-ADMISSION_OOP = 2400.0  # out-of-pocket cost of an ordinary admission (7,674 x ~31%)
-DISABILITY_COST = 450.0  # monthly extra cost after a disability onset
-ILLNESS_EARNINGS_LOSS = 0.20  # share of household earnings lost to care during treatment
-ILLNESS_EARLY_SHARE = 0.3  # share of the treatment cost paid in the month(s) of diagnosis
-JOB_CUSHION_LOSS = 0.45  # share of the primary wage lost while the cushion lasts
-DISABILITY_WAGE_LOSS = 0.35  # share of the primary wage lost after a disability onset
+ADMISSION_OOP = 400.0  # out-of-pocket cost of an ordinary admission after insurance
+DISABILITY_COST = 600.0  # monthly extra cost after a disability onset
+ILLNESS_EARNINGS_LOSS = 0.35  # share of household earnings lost to care during treatment
+ILLNESS_EARLY_SHARE = 0.1  # share of the treatment cost paid in the month(s) of diagnosis
+JOB_CUSHION_LOSS = 0.25  # share of the primary wage lost while the cushion lasts
+DISABILITY_WAGE_LOSS = 0.6  # share of the primary wage lost after a disability onset
 SHOCK_LOSS_RURAL, SHOCK_LOSS_URBAN = 0.30, 0.12  # share of earnings lost in a township shock
 SHOCK_ON, SHOCK_OFF = 0.004, 0.30  # township shock monthly start and end probabilities
 LATENT_EARNINGS = 0.12  # log-earnings loading on the latent factor z
-JOB_CUSHION_END = 0.25  # monthly probability that the cushion after a job loss runs out
-ILL_TREATMENT_START = 0.5  # monthly probability that a diagnosed illness enters treatment
-ILL_EARLY_RECOVER = 0.1
+JOB_CUSHION_END = 0.07  # monthly probability that the cushion after a job loss runs out
+ILL_TREATMENT_START = 0.12  # monthly probability that a diagnosed illness enters treatment
+ILL_EARLY_RECOVER = 0.06
 ILL_RECOVER = 0.11
+ILL_CATASTROPHIC_SHARE = 0.5  # share of treatments that turn catastrophic (drawn per episode)
+ILL_CATASTROPHIC_COST = 5.0  # cost multiple of a catastrophic treatment
+ILL_CATASTROPHIC_RECOVER = 0.08
+ILL_CATASTROPHIC_INCOME_SHARE = 0.7  # extra spending as a share of income while catastrophic
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,9 @@ def person_state(pop: Population, m: int) -> dict[str, np.ndarray]:
     present = pop.present(m)
     hh = pop.household_at(m)
     age = pop.age(m)
-    retire = np.where(pop.work == W_FORMAL, np.where(pop.male, 60, 55), 65)
+    retire = np.select(
+        [pop.work == W_FORMAL, pop.work == W_FARMER], [np.where(pop.male, 60, 55), 72], default=66
+    )
     working = (
         present & (pop.work > 0) & (age >= 16) & (age < retire) & (age >= pop.school_leave_age)
     )
@@ -108,10 +114,13 @@ def month_economy(pop: Population, m: int, prices: Prices) -> Economy:
         pop.formal_pension * growth,
         np.where(present & (age >= 60), prices.resident_pension, 0.0),
     )
+    # rural elders still grow much of their own food (counted as in-kind income)
+    in_kind = np.where(present & (age >= 60) & (age < 85) & ~pop.urban[hh], 450.0, 0.0)
+    pension = pension + in_kind
     school = np.where(student, np.where(age < 15, 120.0, np.where(age < 18, 450.0, 1500.0)), 0.0)
     severe = present & np.isin(pop.dis_grade0, [1, 2])
     care = np.where(present & pop.chronic, 250.0, 0.0) + np.where(
-        severe, 400.0, np.where(present & (pop.dis_grade0 > 0), 150.0, 0.0)
+        severe, 700.0, np.where(present & (pop.dis_grade0 > 0), 150.0, 0.0)
     )
     adm_rate = np.where(present, np.minimum(0.12 * np.exp(0.02 * (age - 40)), 0.6), 0.0)
 
@@ -120,7 +129,7 @@ def month_economy(pop: Population, m: int, prices: Prices) -> Economy:
 
     n = hsum(present.astype(float))
     earnings = hsum(earn)
-    income = earnings + hsum(pension) + np.where(n > 0, pop.support, 0.0)
+    income = earnings + hsum(pension) + np.where(n > 0, pop.support + pop.other_income, 0.0)
     rigid = hsum(school + care)
     # primary earner: the highest earner of the household
     order = np.lexsort((-earn, hh_p))
@@ -139,10 +148,17 @@ def month_economy(pop: Population, m: int, prices: Prices) -> Economy:
     np.maximum.at(oldest, hh_p, np.where(present, age, 0))
     oldest = oldest[:H]
     z = pop.z.astype(float)
-    base_job = np.where(has, 0.0055 * np.exp(0.35 * low_edu + 0.35 * insecure - 0.3 * z), 0.0)
+    base_job = np.where(
+        has,
+        0.015 * pop.job_instability * np.exp(0.35 * low_edu + 0.35 * insecure - 0.3 * z),
+        0.0,
+    )
+    base_job = np.minimum(base_job, 0.2)
     chronic_any = hsum((present & pop.chronic).astype(float)) > 0
     h_ill = np.minimum(
-        0.0022 * np.exp(0.04 * (oldest - 50)) * (1 + 0.8 * chronic_any) * np.exp(-0.2 * z), 0.04
+        0.006 * pop.frailty * np.exp(0.04 * (oldest - 50)) * (1 + 0.8 * chronic_any)
+        * np.exp(-0.2 * z),
+        0.08,
     )
     h_dis = np.minimum(0.0003 * np.exp(0.035 * (oldest - 50)), 0.01)
     alive = n > 0
@@ -158,14 +174,17 @@ def month_economy(pop: Population, m: int, prices: Prices) -> Economy:
         t_job[:, k, 1, 1] = 1 - reemploy - JOB_CUSHION_END
         t_job[:, k, 2, 0] = reemploy * 0.7
         t_job[:, k, 2, 2] = 1 - reemploy * 0.7
-    t_ill = np.zeros((H, 3, 3))
+    t_ill = np.zeros((H, 4, 4))
     t_ill[:, 0, 1] = h_ill
     t_ill[:, 0, 0] = 1 - h_ill
     t_ill[:, 1, 0] = ILL_EARLY_RECOVER
-    t_ill[:, 1, 2] = ILL_TREATMENT_START
+    t_ill[:, 1, 2] = ILL_TREATMENT_START * (1 - ILL_CATASTROPHIC_SHARE)
+    t_ill[:, 1, 3] = ILL_TREATMENT_START * ILL_CATASTROPHIC_SHARE
     t_ill[:, 1, 1] = 1 - ILL_EARLY_RECOVER - ILL_TREATMENT_START
     t_ill[:, 2, 0] = ILL_RECOVER
     t_ill[:, 2, 2] = 1 - ILL_RECOVER
+    t_ill[:, 3, 0] = ILL_CATASTROPHIC_RECOVER
+    t_ill[:, 3, 3] = 1 - ILL_CATASTROPHIC_RECOVER
     q_adm = 1 - np.exp(-hsum(adm_rate) / 12)
     return Economy(
         month=m,
@@ -200,23 +219,33 @@ def effective(
 
     J: 0 employed, 1 recently unemployed (a cushion of severance, savings or odd jobs covers part
     of the lost wage), 2 long-term unemployed (the wage is gone; formal workers keep the benefit).
-    I: 0 healthy, 1 diagnosed (first costs), 2 in treatment (full costs and care burden).
+    I: 0 healthy, 1 diagnosed (first costs), 2 in treatment (full costs and care burden),
+    3 catastrophic treatment (several times the cost; whether a treatment turns catastrophic is
+    drawn when it starts, so nobody can know it in advance).
     D: disability onset (absorbing). K: township shock.
     """
     earn = e.earnings
     pw = e.primary_wage
     j1, j2 = J == 1, J == 2
-    i1, i2 = I == 1, I == 2
+    i1, i2, i3 = I == 1, I == 2, I == 3
     loss = (
         j1 * JOB_CUSHION_LOSS * pw
         + j2 * pw
-        + i2 * ILLNESS_EARNINGS_LOSS * earn
+        + (i2 | i3) * ILLNESS_EARNINGS_LOSS * earn
         + D * DISABILITY_WAGE_LOSS * pw
         + K * e.shock_share * earn
     )
     loss = np.minimum(loss, earn)
     income = e.income - loss + j2 * np.where(e.primary_formal, e.benefit, 0.0)
-    rigid = e.rigid + (i1 * ILLNESS_EARLY_SHARE + i2) * e.illness_oop + D * DISABILITY_COST
+    cost = i1 * ILLNESS_EARLY_SHARE + i2 + i3 * ILL_CATASTROPHIC_COST
+    # catastrophic spending grows with what the household can pay (better hospitals, longer
+    # treatment, travel): WHO's catastrophic health expenditure is relative to capacity to pay
+    rigid = (
+        e.rigid
+        + cost * e.illness_oop
+        + i3 * ILL_CATASTROPHIC_INCOME_SHARE * e.income
+        + D * DISABILITY_COST
+    )
     return income, rigid
 
 

@@ -12,7 +12,13 @@ import numpy as np
 
 from features.contracts import CONTRACTS
 from features.simulator.agencies import codes
-from features.simulator.economy import ILLNESS_EARLY_SHARE, Economy, person_state
+from features.simulator.economy import (
+    ADMISSION_OOP,
+    ILL_CATASTROPHIC_COST,
+    ILLNESS_EARLY_SHARE,
+    Economy,
+    person_state,
+)
 from features.simulator.population import (
     DISABILITY_TYPES,
     HUKOU,
@@ -234,12 +240,13 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     keep = p >= 0
     h, p = h[keep], p[keep]
     total = np.round(7674 * rng.lognormal(-0.08, 0.4, len(p)), 2)
-    oop = np.round(np.minimum(total, 2400 * total / 7674), 2)
+    oop = np.round(np.minimum(total, ADMISSION_OOP * total / 7674), 2)
     _claims(w, m, p, h, "inpatient", "acute", scheme, total, oop)
     h = np.flatnonzero((w.I > 0) & (w.ill_pid >= 0))
     p = w.ill_pid[h]
     first = ev.ill_start[h]
-    share = np.where(w.I[h] == 1, ILLNESS_EARLY_SHARE, 1.0)
+    share = np.select([w.I[h] == 1, w.I[h] == 3], [ILLNESS_EARLY_SHARE, ILL_CATASTROPHIC_COST],
+                      1.0)
     oop = np.round(share * pop.illness_oop[h] * rng.lognormal(-0.02, 0.2, len(h)), 2)
     total = np.round(oop / np.where(scheme[p] == "employee", 0.25, 0.42), 2)
     _claims(w, m, p, h, np.where(first, "inpatient", "outpatient_serious"), "serious_illness",

@@ -75,6 +75,9 @@ class Population:
     hh_start: np.ndarray
     z: np.ndarray  # latent resilience (no agency sees it)
     sigma: np.ndarray  # month-to-month income volatility (log scale)
+    job_instability: np.ndarray  # latent multiplier of the job-loss hazard
+    frailty: np.ndarray  # latent multiplier of the serious-illness hazard
+    other_income: np.ndarray  # rent, dividends and other small incomes, CNY/month
     support: np.ndarray  # informal transfers from relatives elsewhere, CNY/month
     illness_oop: np.ndarray  # monthly out-of-pocket cost while a serious illness lasts
     propensity: np.ndarray  # base propensity to apply for assistance
@@ -213,10 +216,10 @@ def _new_households(
         default=W_FARMER,
     ).astype(np.int8)
     work = np.where(adult & (work == W_FARMER) & p_urban, W_INFORMAL, work).astype(np.int8)
-    base_wage = np.array([2300, 2700, 3400, 4300, 6500])[edu]
+    base_wage = np.array([3500, 4200, 5200, 6400, 9000])[edu]
     mult = np.select(
         [work == W_FORMAL, work == W_SELF, work == W_INFORMAL, work == W_FARMER],
-        [1.0, 1.15, 0.80, 0.62],
+        [1.0, 1.15, 0.85, 0.75],
         default=0.0,
     )
     spread = np.where(work == W_FORMAL, 0.30, np.where(work == W_SELF, 0.55, 0.45))
@@ -226,7 +229,7 @@ def _new_households(
     # pensions: employee pension for those with a formal work history
     formal_hist = np.where(work == W_FORMAL, True, u(P) < np.where(p_urban, 0.55, 0.12))
     formal_pension = np.where(
-        formal_hist, 3300 * np.exp(rng.normal(-0.045, 0.3, P)), 0.0
+        formal_hist, 3600 * np.exp(rng.normal(-0.045, 0.3, P)), 0.0
     ).astype(np.float32)
 
     chronic = u(P) < np.clip(0.02 + 0.006 * np.maximum(p_age - 40, 0), 0, 0.45)
@@ -243,13 +246,18 @@ def _new_households(
     farm_share = np.bincount(p_hh, weights=vol, minlength=n)
     earners = np.bincount(p_hh, weights=(work > 0) & working0, minlength=n)
     volatile = np.where(earners > 0, farm_share / np.maximum(earners, 1), 0.0)
-    sigma = 0.10 + 0.12 * volatile + 0.05 * u(n)
+    sigma = 0.005 + 0.01 * volatile + 0.005 * u(n)
+    # latent vulnerability: some households lose jobs or fall ill far more often than others
+    job_instability = np.exp(rng.normal(-0.08, 0.4, n))
+    frailty = np.exp(rng.normal(-0.08, 0.4, n))
+    # rent, village collective dividends and other small incomes
+    other_income = np.where(urban, 200, 350) * np.exp(rng.normal(0, 0.5, n))
     support = np.where(
         elderly | (k == 7),
-        np.where(u(n) < 0.65, 650 * np.exp(rng.normal(0, 0.6, n) + 0.3 * z), 0),
+        np.where(u(n) < 0.85, 1700 * np.exp(rng.normal(0, 0.5, n) + 0.3 * z), 0),
         np.where(u(n) < 0.15, 300 * np.exp(rng.normal(0, 0.5, n)), 0),
     )
-    illness_oop = 1800 * np.exp(rng.normal(-0.18, 0.6, n))
+    illness_oop = 1200 * np.exp(rng.normal(-0.18, 0.6, n))
     propensity = np.exp(rng.normal(0, 0.5, n)) * (1 - 0.6 * remote)
     has_supporter = np.where(elderly, u(n) < 0.7, True)
     hh_income = np.bincount(p_hh, weights=wage * working0, minlength=n)
@@ -286,6 +294,9 @@ def _new_households(
         "hukou": hk,
         "z": z.astype(np.float32),
         "sigma": sigma.astype(np.float32),
+        "job_instability": job_instability.astype(np.float32),
+        "frailty": frailty.astype(np.float32),
+        "other_income": other_income.astype(np.float32),
         "support": support.astype(np.float32),
         "illness_oop": illness_oop.astype(np.float32),
         "propensity": propensity.astype(np.float32),
@@ -335,7 +346,7 @@ def build_population(
         age = (day - cat["birth"]).astype(np.int64) / 365.25
         # deaths
         q = annual_mortality(age) * np.where(np.isin(cat["dis_grade0"], [1, 2]), 1.8, 1.0)
-        q = q * np.where(cat["chronic"], 1.3, 1.0)
+        q = np.minimum(q * np.where(cat["chronic"], 1.3, 1.0), 0.95)
         die = alive & (rng.random(len(age)) < 1 - (1 - q) ** (1 / 12))
         end[die] = m
         exit_kind[die] = 1
@@ -361,6 +372,7 @@ def build_population(
             H_all = _concat(H_parts)
             nh = {k: v[src].copy() for k, v in H_all.items()}
             nh["support"][:] = 0
+            nh["other_income"] = (nh["other_income"] * 0.5).astype(np.float32)
             nh["relocated"][:] = False
             nh["origin_village"][:] = -1
             nh["z"] = (0.6 * nh["z"] + 0.8 * rng.normal(0, 1, len(src))).astype(np.float32)

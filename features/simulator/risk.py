@@ -2,10 +2,10 @@
 
 For a household at month t, ``p_onset_6m`` is the probability that an onset (hardship in a month
 and in none of the three before) happens in months t+1..t+6, given its full true state at t: the
-four event chains (job loss J and illness I with three states each, disability D, township
-shock K), the months since its
+four event chains (job loss J with three states, illness I with four, disability D,
+township shock K), the months since its
 last hardship, its latent traits and its demographic schedule. It is computed *before* months
-t+1..t+6 are drawn, by a forward pass over the joint chain state (2x3x3x2) times the hardship
+t+1..t+6 are drawn, by a forward pass over the joint chain state (2x3x4x2) times the hardship
 history (4 states), using the same hazards and the same closed-form monthly hardship probability
 that the simulation then draws from. It defines the oracle: the best ranking any model can reach.
 """
@@ -34,7 +34,7 @@ _FIELDS = (
 )
 _B = (slice(None), None, None, None, None)
 _J = np.arange(3).reshape(1, 1, 3, 1, 1)
-_I = np.arange(3).reshape(1, 1, 1, 3, 1)
+_I = np.arange(4).reshape(1, 1, 1, 4, 1)
 _D = np.arange(2).reshape(1, 1, 1, 1, 2)
 _K = np.arange(2).reshape(1, 2, 1, 1, 1)
 _TK = np.array([[1 - SHOCK_ON, SHOCK_ON], [SHOCK_OFF, 1 - SHOCK_OFF]])
@@ -90,7 +90,7 @@ def onset_probability(
         sl = slice(lo, lo + CHUNK)
         ids = idx[sl]
         n = len(ids)
-        mass = np.zeros((n, 2, 3, 3, 2, HISTORY_STATES))
+        mass = np.zeros((n, 2, 3, 4, 2, HISTORY_STATES))
         mass[np.arange(n), K[sl], J[sl], I[sl], D[sl], history[sl]] = 1.0
         p = np.zeros(n)
         for e in future:

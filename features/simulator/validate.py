@@ -15,9 +15,9 @@ import pyarrow.parquet as pq
 from features.simulator.risk import HORIZON
 
 EARLY_WARNING_RULES = {
-    "serious_illness": "a member has a serious illness",
+    "serious_illness": "a member fell seriously ill in the last 12 months",
     "severe_disability": "a member has a severe (grade 1-2) disability",
-    "unemployment": "an earner lost their job",
+    "unemployment": "an earner lost their job in the last 12 months",
     "school_absence": "children missed 3 or more school days this month",
     "elderly_alone": "an elderly person lives alone",
     "utility_arrears": "utility bills 2 or more months in arrears",
@@ -45,9 +45,11 @@ def rule_flags(hm: pd.DataFrame) -> pd.DataFrame:
     """The early-warning rules of today's practice, evaluated on the true state."""
     return pd.DataFrame(
         {
-            "serious_illness": hm["serious_illness"].to_numpy(),
+            "serious_illness": hm["serious_illness"].to_numpy()
+            | (hm["months_since_illness"].to_numpy() < 12),
             "severe_disability": hm["severe_disability_members"].to_numpy() > 0,
-            "unemployment": hm["job_loss_spell"].to_numpy(),
+            "unemployment": hm["job_loss_spell"].to_numpy()
+            | (hm["months_since_job_loss"].to_numpy() < 12),
             "school_absence": hm["school_days_absent"].to_numpy() >= 3,
             "elderly_alone": hm["elderly_alone"].to_numpy(),
             "utility_arrears": hm["utility_arrears_months"].to_numpy() >= 2,
@@ -106,10 +108,11 @@ def world_checks(out: Path) -> dict:
         "hardship_share_min": float(by_month.min()),
         "hardship_share_max": float(by_month.max()),
         "hardship_share": float(hardship.mean()),
+        # relative risk of hardship in the month the indicator holds
         "relative_risk": {
-            "serious_illness": rr(flags["serious_illness"].to_numpy()),
+            "serious_illness": rr(hm["serious_illness"].to_numpy()),
             "severe_disability": rr(flags["severe_disability"].to_numpy()),
-            "unemployment": rr(flags["unemployment"].to_numpy()),
+            "unemployment": rr(hm["job_loss_spell"].to_numpy()),
         },
         "silent_share_of_hardship": float(silent.sum() / max(hardship.sum(), 1)),
         "evaluation_rows": int(rows.sum()),

@@ -29,9 +29,9 @@ P_DIBAO, P_TEKUN = 1, 2
 
 
 def draw_next(rows: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Next state of a 3-state chain, given each household's transition row and a uniform."""
+    """Next state of a Markov chain, given each household's transition row and a uniform."""
     cum = np.cumsum(rows, axis=1)
-    return (u >= cum[:, 0]).astype(np.int8) + (u >= cum[:, 1]).astype(np.int8)
+    return (u[:, None] >= cum[:, :-1]).sum(axis=1).astype(np.int8)
 
 
 class World:
@@ -59,7 +59,7 @@ class World:
         self.K_town = np.zeros(n_towns, bool)
         self.shock_kind = np.zeros(n_towns, np.int8)  # 1 flood, 2 epidemic
         self.J = np.zeros(H, np.int8)  # 0 employed, 1 cushion, 2 long-term unemployed
-        self.I = np.zeros(H, np.int8)  # 0 healthy, 1 diagnosed, 2 in treatment
+        self.I = np.zeros(H, np.int8)  # 0 healthy, 1 diagnosed, 2 treatment, 3 catastrophic
         self.D = np.zeros(H, bool)
         self.history = np.full(H, 3, np.int8)
         self.hardship = np.zeros(H, bool)
@@ -86,7 +86,8 @@ class World:
         self.arrears = np.zeros(H, np.int16)
         self.trigger = np.zeros(H, np.int8)  # visit trigger from last month's recorded events
         self.absent = np.zeros(H, np.int16)  # school days missed by the household's children
-        self.case_no = np.full(H, NONE, np.int64)
+        self.last_job_loss = np.full(H, -32000, np.int16)
+        self.last_ill_start = np.full(H, -32000, np.int16)
 
     # ------------------------------------------------------------------ month
     def step(self, m: int, deliver: bool) -> pd.DataFrame | None:
@@ -115,6 +116,7 @@ class World:
         eps = rng.normal(0.0, e.sigma)
         income, rigid = effective(e, self.J, self.I, self.D, Kh)
         self.y = realized_income(e, income, rigid, eps, admitted)
+        self.admitted = admitted
         hardship = active & (self.y < e.standard)
         onset = hardship & (self.history == 3)
         self.onset = onset
@@ -130,6 +132,8 @@ class World:
             admitted=admitted,
             shock_start=started[pop.township] & active,
         )
+        self.last_job_loss[events.job_loss] = m
+        self.last_ill_start[events.ill_start] = m
         self._people_events(m, e, ps, events)
         if deliver and self.rec is not None:
             observe.emit_month(self, m, e, ps, events)
@@ -217,7 +221,12 @@ class World:
                 "serious_illness": self.I[idx] > 0,
                 "illness_state": self.I[idx],
                 "disability_onset": self.D[idx],
+                "months_since_job_loss": np.minimum(m - self.last_job_loss[idx], 999).astype(
+                    np.int16),
+                "months_since_illness": np.minimum(m - self.last_ill_start[idx], 999).astype(
+                    np.int16),
                 "township_shock": Kh[idx].astype(bool),
+                "hospital_admission": self.admitted[idx],
                 "severe_disability_members": e.severe_disabled[idx].astype(np.int16)
                 + np.bincount(
                     self._hh_of(m), weights=self.dis_grade_new_severe(m), minlength=len(e.n)

@@ -1,0 +1,57 @@
+# Outreach — two commands: `make demo` (the main job) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+export PYTHONHASHSEED := 0
+
+.PHONY: venv demo test test-unit test-integration lint bench lock clean docs
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+## The main job on embedded defaults: simulate the default county and print its summary.
+## (Later stages extend this to ingest, link, features, train, score and serve.)
+demo: venv
+	$(BIN)/outreach simulate
+
+## The whole suite: unit, then integration (the default world is simulated once per session).
+test: venv
+	$(BIN)/python -m pytest tests -p no:cacheprovider
+
+test-unit: venv
+	$(BIN)/python -m pytest tests/unit -p no:cacheprovider
+
+test-integration: venv
+	$(BIN)/python -m pytest tests/integration -p no:cacheprovider
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+docs: venv
+	$(BIN)/outreach contracts
+	$(BIN)/python -c "import policies; from features.params import load_parameters, render_parameters_markdown as r; open('docs/parameters.md','w').write(r(load_parameters(policies.PARAMS_DIR)))"
+
+bench: venv
+	$(BIN)/python bench/bench_simulate.py
+
+## Regenerate constraints.txt from a fresh environment (run after changing dependencies).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check '.[dev]'
+	( echo "# Locked dependencies for Python 3.11; regenerate with 'make lock'."; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^outreach' ) > constraints.txt
+	rm -rf .lock-venv build *.egg-info
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,5 +1,7 @@
 # Outreach — two commands: `make demo` (the main job) and `make test` (the whole suite).
 SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+# Python 3.11 where present, else whatever python3 is; override with `make PYTHON=...`.
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,8 +15,12 @@ export PYTHONHASHSEED := 0
 
 venv: $(STAMP)
 
+## Rebuilt only when pyproject.toml or constraints.txt change; a second `make test` installs nothing.
+## pip is upgraded only when it is too old for editable installs from pyproject.toml (PEP 660).
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys, pip; sys.exit(tuple(map(int, pip.__version__.split(".")[:2])) < (21, 3))' \
+	  || $(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
@@ -39,19 +45,24 @@ lint: venv
 
 docs: venv
 	$(BIN)/outreach contracts
-	$(BIN)/python -c "import policies; from features.params import load_parameters, render_parameters_markdown as r; open('docs/parameters.md','w').write(r(load_parameters(policies.PARAMS_DIR)))"
+	$(BIN)/python -c "import policies; from features.params import load_parameters, render_parameters_markdown as r; open('docs/parameters.md','w',encoding='utf-8').write(r(load_parameters(policies.PARAMS_DIR)))"
 
 bench: venv
 	$(BIN)/python bench/bench_simulate.py
 
-## Regenerate constraints.txt from a fresh environment (run after changing dependencies).
+## Regenerate constraints.txt from a fresh temporary venv (run after changing dependencies).
+## Every package, transitive ones included, pinned; the project itself left out.
 lock:
-	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check '.[dev]'
-	( echo "# Locked dependencies for Python 3.11; regenerate with 'make lock'."; \
-	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^outreach' ) > constraints.txt
-	rm -rf .lock-venv build *.egg-info
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check '.[dev]'; \
+	{ echo "# Locked dependencies for Python 3.11; regenerate with 'make lock'."; \
+	  "$$tmp/venv/bin/python" -m pip freeze --exclude-editable | grep -v '^outreach\b'; \
+	} > "$$tmp/constraints.txt"; \
+	mv "$$tmp/constraints.txt" constraints.txt
+	rm -rf build *.egg-info
 
+## Removes the venv and caches; never data/ or models/ (the workspace).
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .lock-venv .pytest_cache .ruff_cache .hypothesis build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

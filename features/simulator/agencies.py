@@ -11,6 +11,7 @@ missing. Truth about each record (true person, injected defects) goes to ``truth
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,8 @@ TRUTH_SCHEMA = pa.schema(
         ("delay_days", pa.int32()),
     ]
 )
-PARQUET_OPTS = {"compression": "zstd", "use_dictionary": True, "write_statistics": True}
+PARQUET_OPTS = {"compression": "zstd", "compression_level": 1, "use_dictionary": True,
+                "write_statistics": True}
 
 
 def codes(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
@@ -102,6 +104,9 @@ class Recorder:
             for a in CONTRACTS
         }
         self.files: dict[str, int] = {}
+        # Parquet encoding and compression release the GIL: write on a background thread
+        self._writer = ThreadPoolExecutor(max_workers=1)
+        self._pending_writes: list[Future] = []
         self.truth_rows = dict.fromkeys(CONTRACTS, 0)
         self.after_cutoff = dict.fromkeys(CONTRACTS, 0)
 
@@ -161,7 +166,7 @@ class Recorder:
         contract = CONTRACTS[agency]
         rng = self.rng
         n = len(pid)
-        ids = self.book.ids[pid].astype(object)
+        ids = self.book.ids[pid].astype("U18")
         r = rng.random(n)
         missing = r < rates.missing_id
         mistyped = (~missing) & (r < rates.missing_id + rates.mistyped_id)
@@ -172,22 +177,19 @@ class Recorder:
             & (self.book.birth_year[pid] < 2000)
         )
         if mistyped.any():
-            ids[mistyped] = idnumber.mistype_ids(
-                self.book.ids[pid[mistyped]], rng
-            ).astype(object)
+            ids[mistyped] = idnumber.mistype_ids(self.book.ids[pid[mistyped]], rng)
         if legacy.any():
-            ids[legacy] = idnumber.to_legacy15_vec(self.book.ids[pid[legacy]]).astype(object)
-        ids[missing] = None
-        names = self.book.names[pid].astype(object)
+            ids[legacy] = idnumber.to_legacy15_vec(self.book.ids[pid[legacy]])
+        names = self.book.names[pid].astype("U12")
         variant = rng.random(n) < rates.name_variant
         if variant.any():
-            names[variant] = name_variants(self.book.names[pid[variant]], rng).astype(object)
-        cols: dict[str, np.ndarray] = {"id_number": ids, "name": names}
+            names[variant] = np.asarray(name_variants(self.book.names[pid[variant]], rng), "U12")
+        cols: dict[str, np.ndarray] = {"id_number": ids, "name": names, "_id_missing": missing}
         names_set = set(contract.column_names)
         if "birth_date" in names_set:
             cols["birth_date"] = self.book.reg_birth[pid]
         if "sex" in names_set:
-            cols["sex"] = np.where(self.book.male[pid], "M", "F").astype(object)
+            cols["sex"] = np.where(self.book.male[pid], "M", "F")
         flags = {
             "id_mistyped": mistyped,
             "id_legacy": legacy,
@@ -224,7 +226,7 @@ class Recorder:
             table = self._table(contract, cols, take, delivery_id, extract)
             path = self.out / "agencies" / agency / f"{label}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, path, **PARQUET_OPTS)
+            self._write(table, path)
             self.files[f"agencies/{agency}/{label}.parquet"] = table.num_rows
             delay = (cols["recorded_date"] - cols["event_date"]).astype(np.int64) if n else \
                 np.zeros(0, np.int64)
@@ -246,8 +248,24 @@ class Recorder:
             )
             tpath = self.out / "truth" / "records" / agency / f"{label}.parquet"
             tpath.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(truth, tpath, **PARQUET_OPTS)
+            self._write(truth, tpath)
             self.truth_rows[agency] += n
+
+    def _write(self, table: pa.Table, path: Path) -> None:
+        self._pending_writes.append(
+            self._writer.submit(pq.write_table, table, path, **PARQUET_OPTS)
+        )
+        if len(self._pending_writes) > 64:  # bound the memory held by queued tables
+            self._pending_writes.pop(0).result()
+
+    def close(self) -> None:
+        """Wait for every queued file; re-raise the first write error."""
+        try:
+            for job in self._pending_writes:
+                job.result()
+        finally:
+            self._pending_writes.clear()
+            self._writer.shutdown(wait=True)
 
     def _table(
         self,
@@ -279,7 +297,12 @@ class Recorder:
                     elif col.dtype == "string" and v.dtype.kind == "S":
                         arr = pa.array(v, pa.binary()).cast(pa.string())
                     elif col.dtype == "string":
-                        arr = pa.array(v, pa.string(), from_pandas=True)
+                        mask = None
+                        if col.name == "id_number":
+                            mask = cols["_id_missing"][take]
+                        elif col.nullable and v.dtype.kind == "U":
+                            mask = v == ""
+                        arr = pa.array(v, pa.string(), mask=mask)
                     else:
                         mask = None
                         if v.dtype.kind == "f" and col.dtype == "int":

@@ -83,6 +83,17 @@ class Economy:
     primary: np.ndarray  # person index of the primary earner (-1 if none)
 
 
+def group_max(group: np.ndarray, values: np.ndarray, H: int) -> np.ndarray:
+    """Per-group maximum of non-negative small integers (groups 0..H-1; others ignored)."""
+    order = np.lexsort((values, group))
+    g = group[order]
+    last = np.ones(len(order), bool)
+    last[:-1] = g[1:] != g[:-1]
+    out = np.zeros(H + 1, values.dtype)
+    out[np.minimum(g[last], H)] = values[order][last]
+    return out[:H]
+
+
 def person_state(pop: Population, m: int) -> dict[str, np.ndarray]:
     """Per-person quantities in month m that follow from the schedule alone."""
     present = pop.present(m)
@@ -144,9 +155,7 @@ def month_economy(pop: Population, m: int, prices: Prices) -> Economy:
     primary_formal = has & (pw == W_FORMAL)
     low_edu = has & (pop.edu[np.maximum(primary, 0)] <= 1)
     insecure = has & ((pw == W_INFORMAL) | (pw == W_FARMER))
-    oldest = np.zeros(H + 1)
-    np.maximum.at(oldest, hh_p, np.where(present, age, 0))
-    oldest = oldest[:H]
+    oldest = group_max(hh_p, np.where(present, age, 0).astype(np.int64), H)
     z = pop.z.astype(float)
     base_job = np.where(
         has,
@@ -247,6 +256,22 @@ def effective(
         + D * DISABILITY_COST
     )
     return income, rigid
+
+
+def kernel_inputs(e: Economy) -> tuple[np.ndarray, np.ndarray]:
+    """The per-household columns and constants that ``risk_kernel.hardship_kernel`` reads."""
+    base = np.stack(
+        [e.n, e.earnings, e.income, e.rigid, e.primary_wage, e.primary_formal.astype(float),
+         e.shock_share, e.illness_oop, e.sigma, e.q_adm],
+        axis=1,
+    ).astype(np.float64)
+    consts = np.array(
+        [e.standard, e.benefit, JOB_CUSHION_LOSS, ILLNESS_EARNINGS_LOSS, DISABILITY_WAGE_LOSS,
+         ILLNESS_EARLY_SHARE, ILL_CATASTROPHIC_COST, ILL_CATASTROPHIC_INCOME_SHARE,
+         DISABILITY_COST, ADMISSION_OOP],
+        dtype=np.float64,
+    )
+    return base, consts
 
 
 def hardship_probability(

@@ -49,6 +49,24 @@ MANIFEST = "manifest.json"
 Progress = Callable[[str, int, int], None]
 
 
+class EconomyCache:
+    """Base economies by month, computed once each; months behind the run are forgotten."""
+
+    def __init__(self, pop: Population, prices: Callable[[int], Prices]):
+        self.pop = pop
+        self.prices = prices
+        self.cache: dict[int, Economy] = {}
+
+    def __call__(self, m: int) -> Economy:
+        if m not in self.cache:
+            self.cache[m] = month_economy(self.pop, m, self.prices(m))
+        return self.cache[m]
+
+    def forget_before(self, m: int) -> None:
+        for old in [k for k in self.cache if k < m]:
+            del self.cache[old]
+
+
 @dataclass(frozen=True)
 class SimulationResult:
     out: Path
@@ -175,20 +193,13 @@ def build_world(
     first, last = -config.burn_in_months, config.months - 1
     geo = build_geography(config.county_code, config.households, rng_geo)
     pop = build_population(geo, config.households, first, last + HORIZON, month0, rng_pop)
-    cache: dict[int, Economy] = {}
-
-    def economy_of(m: int) -> Economy:
-        if m not in cache:
-            for old in [k for k in cache if k < m - 1]:
-                del cache[old]
-            cache[m] = month_economy(pop, m, _prices(params, month0, m))
-        return cache[m]
+    economy_of = EconomyCache(pop, lambda m: _prices(params, month0, m))
 
     rec = None
     if out is not None:
         book = _person_book(pop, config.county_code, rng_book)
         rec = Recorder(out, book, config.defects, month0, config.months, rng_rec)
-    village_codes = geo.villages["village_code"].to_numpy().astype(object)
+    village_codes = geo.villages["village_code"].to_numpy().astype("U12")
     asset_multiple = float(
         params.get("dibao.asset_limit_multiple_of_annual_standard",
                    month0.astype("datetime64[D]").astype(date))
@@ -211,6 +222,7 @@ def _run(
     for step, m in enumerate(range(first, last + 1)):
         deliver = m >= 0
         frame = world.step(m, deliver)
+        world.economy_of.forget_before(m)
         if deliver:
             rec.flush(m)
             table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -224,6 +236,7 @@ def _run(
             progress("months", step + 1, total)
     if writer is not None:
         writer.close()
+    rec.close()
     _write_static(out, pop, world, geo)
     return _manifest(out, config, params, rec, hm_rows, pop, summarize(out))
 

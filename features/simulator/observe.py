@@ -70,16 +70,30 @@ def _first_per_group(group: np.ndarray, keys: tuple[np.ndarray, ...], H: int) ->
     return out[:H]
 
 
+def _pick_members(
+    hh: np.ndarray, weight: np.ndarray, H: int, rng: np.random.Generator
+) -> np.ndarray:
+    """One member per household, drawn with probability proportional to ``weight``."""
+    order = np.argsort(hh, kind="stable")
+    g = hh[order]
+    cw = np.cumsum(weight[order])
+    starts = np.searchsorted(g, np.arange(H), side="left")
+    ends = np.searchsorted(g, np.arange(H), side="right")
+    before = np.where(starts > 0, cw[np.maximum(starts - 1, 0)], 0.0)
+    total = np.where(ends > starts, cw[np.maximum(ends - 1, 0)] - before, 0.0)
+    target = before + rng.random(H) * total
+    pos = np.minimum(np.searchsorted(cw, target, side="right"), np.maximum(ends - 1, 0))
+    return np.where(ends > starts, order[np.minimum(pos, len(order) - 1)], NONE)
+
+
 def month_people(pop: Population, m: int, e: Economy, rng: np.random.Generator) -> People:
     ps = person_state(pop, m)
     H = pop.n_households
     hh = np.where(ps["present"], ps["hh"], H)
     relation = np.where(m >= pop.move_month, REL["head"], pop.relation)
     head = _first_per_group(hh, (-ps["age"].astype(np.int64), relation), H)
-    u = rng.random(len(hh))
-    w = np.exp(0.04 * np.clip(ps["age"], 0, 100))
-    pick_old = _first_per_group(hh, (-(np.log(u) / w),), H)
-    pick_any = _first_per_group(hh, (rng.random(len(hh)),), H)
+    pick_old = _pick_members(hh, np.exp(0.04 * np.clip(ps["age"], 0, 100)), H, rng)
+    pick_any = _pick_members(hh, np.ones(len(hh)), H, rng)
     return People(
         present=ps["present"], hh=hh, age=ps["age"], working=ps["working"],
         student=ps["student"], relation=relation, head=head, pick_old=pick_old,
@@ -109,9 +123,9 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
     ev = np.maximum(pop.birth[p], past(len(p), 3650))
     rec.emit("civil_registry", m, p, hid, {
         "registry_household_no": _registry_no(hid),
-        "event": np.full(len(p), "baseline", object),
-        "relation": np.array(RELATIONS, object)[ps.relation[p]],
-        "hukou_type": np.array(HUKOU, object)[pop.hukou[hid]],
+        "event": np.full(len(p), "baseline"),
+        "relation": np.array(RELATIONS)[ps.relation[p]],
+        "hukou_type": np.array(HUKOU)[pop.hukou[hid]],
         "village_code": _village_codes(w, hid),
     }, event_date=ev, recorded_date=ev)
     # disability certificates
@@ -120,8 +134,8 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
     ev = past(len(p), 3650)
     rec.emit("disability_registry", m, p, hid, {
         "certificate_no": codes("DPF", p, 9),
-        "event": np.full(len(p), "baseline", object),
-        "disability_type": np.array(DISABILITY_TYPES, object)[pop.dis_type0[p]],
+        "event": np.full(len(p), "baseline"),
+        "disability_type": np.array(DISABILITY_TYPES)[pop.dis_type0[p]],
         "disability_grade": pop.dis_grade0[p].astype(np.int32),
         "village_code": _village_codes(w, hid),
     }, event_date=ev, recorded_date=ev)
@@ -137,7 +151,7 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
     ev = past(len(p), 200)
     rec.emit("hr_unemployment", m, p, h, {
         "registration_no": codes("UR", h, 9),
-        "event": np.full(len(p), "baseline", object),
+        "event": np.full(len(p), "baseline"),
         "amount": np.full(len(p), np.nan),
         "village_code": _village_codes(w, h),
     }, event_date=ev, recorded_date=ev)
@@ -147,8 +161,8 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
     ev = past(len(h), 3000)
     rec.emit("vehicle_registry", m, head[h], h, {
         "plate_no": codes("ZB", h, 7),
-        "event": np.full(len(h), "baseline", object),
-        "vehicle_type": np.where(pop.vehicle_value[h] > 150000, "truck", "car").astype(object),
+        "event": np.full(len(h), "baseline"),
+        "vehicle_type": np.where(pop.vehicle_value[h] > 150000, "truck", "car"),
         "purchase_value": pop.vehicle_value[h].astype(float),
     }, event_date=ev, recorded_date=ev)
     for k in (1, 2):
@@ -156,9 +170,9 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
         ev = past(len(h), 7000)
         rec.emit("property_registry", m, head[h], h, {
             "certificate_no": codes(f"RE{k}", h, 9),
-            "event": np.full(len(h), "baseline", object),
+            "event": np.full(len(h), "baseline"),
             "property_type": np.where((k == 2) & (rng.random(len(h)) < 0.3), "commercial",
-                                      "residential").astype(object),
+                                      "residential"),
             "area_m2": np.round(rng.lognormal(np.log(95), 0.35, len(h)), 1),
             "village_code": _village_codes(w, h),
         }, event_date=ev, recorded_date=ev)
@@ -166,21 +180,20 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
     ev = past(len(p), 5000)
     rec.emit("business_registry", m, p, ps.hh[p], {
         "credit_code": codes("92330226", p, 10),
-        "event": np.full(len(p), "baseline", object),
-        "entity_type": np.where(rng.random(len(p)) < 0.15, "company", "sole_proprietor").astype(
-            object),
+        "event": np.full(len(p), "baseline"),
+        "entity_type": np.where(rng.random(len(p)) < 0.15, "company", "sole_proprietor"),
         "registered_capital": np.round(rng.lognormal(np.log(50000), 1.0, len(p)), -2),
     }, event_date=ev, recorded_date=ev)
     # rural lists
     h = np.flatnonzero((head >= 0) & (pop.relocated | w.monitored))
-    lt = np.where(pop.relocated[h], "relocated", "monitored").astype(object)
+    lt = np.where(pop.relocated[h], "relocated", "monitored")
     ev = past(len(h), 1500)
     origin = np.where(pop.origin_village[h] >= 0, pop.origin_village[h], 0)
     rec.emit("rural_monitoring", m, head[h], h, {
         "list_type": lt,
-        "event": np.full(len(h), "baseline", object),
+        "event": np.full(len(h), "baseline"),
         "household_size": _members(w, m, h),
-        "origin_village_code": np.where(pop.relocated[h], w.village_codes[origin], None),
+        "origin_village_code": np.where(pop.relocated[h], w.village_codes[origin], ""),
         "village_code": _village_codes(w, h),
     }, event_date=ev, recorded_date=ev)
 
@@ -191,13 +204,13 @@ def _members(w: World, m: int, h: np.ndarray) -> np.ndarray:
 
 def _school_fields(w: World, p: np.ndarray, ps: People, event: str, absent=None) -> dict:
     age = ps.age[p]
-    stage = np.where(age < 12, "primary", np.where(age < 15, "junior", "senior")).astype(object)
+    stage = np.where(age < 12, "primary", np.where(age < 15, "junior", "senior"))
     n = len(p)
     return {
         "student_no": codes("G", p, 12),
         "school_code": codes("S", w.pop.village[ps.hh[p]] // 3, 6),
         "stage": stage,
-        "event": np.full(n, event, object),
+        "event": np.full(n, event),
         "days_absent": np.full(n, np.nan) if absent is None else absent.astype(float),
         "school_days": np.full(n, np.nan) if absent is None else np.full(n, 21.0),
     }
@@ -228,9 +241,9 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
         ev_date = pop.birth[p] if kind == "birth" else None
         rec.emit("civil_registry", m, p, hid, {
             "registry_household_no": _registry_no(hid),
-            "event": np.full(len(p), kind, object),
-            "relation": np.array(RELATIONS, object)[ps.relation[p]],
-            "hukou_type": np.array(HUKOU, object)[pop.hukou[hid]],
+            "event": np.full(len(p), kind),
+            "relation": np.array(RELATIONS)[ps.relation[p]],
+            "hukou_type": np.array(HUKOU)[pop.hukou[hid]],
             "village_code": _village_codes(w, hid),
         }, event_date=ev_date)
     # ---- medical claims
@@ -261,8 +274,8 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     w.certified[p] = True
     rec.emit("disability_registry", m, p, ps.hh[p], {
         "certificate_no": codes("DPF", p, 9),
-        "event": np.full(len(p), "issued", object),
-        "disability_type": np.array(DISABILITY_TYPES, object)[w.dis_type_new[p]],
+        "event": np.full(len(p), "issued"),
+        "disability_type": np.array(DISABILITY_TYPES)[w.dis_type_new[p]],
         "disability_grade": w.dis_grade_new[p].astype(np.int32),
         "village_code": _village_codes(w, ps.hh[p]),
     }, event_date=rec.month_start(m) + rng.integers(20, 80, len(p)).astype("timedelta64[D]"))
@@ -272,8 +285,8 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     dtype = np.where(w.dis_grade_new[p] > 0, w.dis_type_new[p], pop.dis_type0[p])
     rec.emit("disability_registry", m, p, hid, {
         "certificate_no": codes("DPF", p, 9),
-        "event": np.full(len(p), "revoked", object),
-        "disability_type": np.array(DISABILITY_TYPES, object)[dtype],
+        "event": np.full(len(p), "revoked"),
+        "disability_type": np.array(DISABILITY_TYPES)[dtype],
         "disability_grade": np.maximum(grade, 1).astype(np.int32),
         "village_code": _village_codes(w, hid),
     })
@@ -284,8 +297,7 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     p = np.flatnonzero(students)
     lam = 0.5 * (1 + h_stress[ps.hh[p]]) * np.exp(-0.3 * pop.z[ps.hh[p]])
     absent = np.minimum(rng.poisson(lam), 21)
-    w.absent[:] = 0
-    np.add.at(w.absent, ps.hh[p], absent.astype(np.int16))
+    w.absent = np.bincount(ps.hh[p], weights=absent, minlength=H + 1)[:H].astype(np.int16)
     if month_of_year not in (2, 7, 8):
         rec.emit("education", m, p, ps.hh[p], _school_fields(w, p, ps, "attendance", absent))
     if month_of_year == 9:
@@ -293,7 +305,7 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
         rec.emit("education", m, p, ps.hh[p], _school_fields(w, p, ps, "enrolment"))
     prev = person_state(pop, m - 1)["student"]
     p = np.flatnonzero(prev & ~ps.student & ps.present & (ps.age < 19))
-    kind = np.where(pop.school_leave_age[p] < 15.5, "dropout", "graduation").astype(object)
+    kind = np.where(pop.school_leave_age[p] < 15.5, "dropout", "graduation")
     f = _school_fields(w, p, ps, "graduation")
     f["event"] = kind
     rec.emit("education", m, p, ps.hh[p], f)
@@ -306,7 +318,7 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     h, p = h[reg], p[reg]
     rec.emit("hr_unemployment", m, p, h, {
         "registration_no": codes("UR", h, 9),
-        "event": np.full(len(p), "registration", object),
+        "event": np.full(len(p), "registration"),
         "amount": np.full(len(p), np.nan),
         "village_code": _village_codes(w, h),
     })
@@ -316,7 +328,7 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     h, p = h[paid], p[paid]
     rec.emit("hr_unemployment", m, p, h, {
         "registration_no": codes("UR", h, 9),
-        "event": np.full(len(p), "benefit_payment", object),
+        "event": np.full(len(p), "benefit_payment"),
         "amount": np.full(len(p), e.benefit),
         "village_code": _village_codes(w, h),
     })
@@ -326,7 +338,7 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     h, p = h[ok], p[ok]
     rec.emit("hr_unemployment", m, p, h, {
         "registration_no": codes("UR", h, 9),
-        "event": np.full(len(p), "deregistration", object),
+        "event": np.full(len(p), "deregistration"),
         "amount": np.full(len(p), np.nan),
         "village_code": _village_codes(w, h),
     })
@@ -346,16 +358,16 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     h = np.flatnonzero(rich & (rng.random(H) < 0.002))
     rec.emit("vehicle_registry", m, head[h], h, {
         "plate_no": codes("ZB", h + 5_000_000 + m * 10_000_000, 8),
-        "event": np.full(len(h), "registered", object),
-        "vehicle_type": np.full(len(h), "car", object),
+        "event": np.full(len(h), "registered"),
+        "vehicle_type": np.full(len(h), "car"),
         "purchase_value": np.round(rng.lognormal(np.log(120000), 0.4, len(h)), -2),
     })
     h = np.flatnonzero((pop.vehicle_value > 0) & w.hardship & (head >= 0)
                        & (rng.random(H) < 0.03))
     rec.emit("vehicle_registry", m, head[h], h, {
         "plate_no": codes("ZB", h, 7),
-        "event": np.full(len(h), "deregistered", object),
-        "vehicle_type": np.full(len(h), "car", object),
+        "event": np.full(len(h), "deregistered"),
+        "vehicle_type": np.full(len(h), "car"),
         "purchase_value": pop.vehicle_value[h].astype(float),
     })
     # ---- utility arrears (a consequence of low income)
@@ -377,11 +389,11 @@ def _claims(w, m, p, h, claim_type, group, scheme, total, oop) -> None:
     n = len(p)
     if n == 0:
         return
-    ct = np.broadcast_to(np.asarray(claim_type, object), (n,)).copy()
+    ct = np.broadcast_to(np.asarray(claim_type), (n,)).copy()
     w.rec.emit("medical_claims", m, p, h, {
         "claim_type": ct,
-        "diagnosis_group": np.full(n, group, object),
-        "scheme": scheme[p].astype(object),
+        "diagnosis_group": np.full(n, group),
+        "scheme": scheme[p],
         "total_cost": total,
         "fund_paid": np.round(total - oop, 2),
         "out_of_pocket": oop,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from features.simulator.agencies import codes
-from features.simulator.economy import Economy
+from features.simulator.economy import Economy, group_max
 
 if TYPE_CHECKING:
     from features.simulator.observe import Events, People
@@ -25,19 +25,17 @@ CHANNEL = ("application", "visit", "automatic")
 
 TRIG_NONE, TRIG_HOSP, TRIG_DIS, TRIG_UNEMP = 0, 1, 2, 3
 TRIGGER_LABELS = np.array(["elderly_alone", "hospitalization", "disability", "unemployment"],
-                          dtype=object)
+                          )
 PROGRAMS_SORTED = np.array(sorted(["dibao", "tekun", "temporary", "medical_assistance",
                                    "disability_living_subsidy", "disability_care_subsidy"]),
-                           dtype=object)
+                           )
 
 
 def _apply_propensity(w: World, e: Economy, ps: People) -> np.ndarray:
     pop = w.pop
     H = pop.n_households
-    adult_edu = np.zeros(H + 1)
     adults = ps.present & (ps.age >= 18)
-    np.maximum.at(adult_edu, np.where(adults, ps.hh, H), pop.edu.astype(float))
-    low_edu = adult_edu[:H] <= 1
+    low_edu = group_max(np.where(adults, ps.hh, H), pop.edu.astype(np.int64), H) <= 1
     mult = (
         np.where(e.elderly_alone, 0.35, 1.0)
         * np.where(e.severe_disabled > 0, 0.5, 1.0)
@@ -71,13 +69,13 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
         ok = p >= 0
         h, p = h[ok], p[ok]
         n = len(h)
-        prog = np.broadcast_to(np.asarray(program, object), (len(ok),))[ok]
-        chan = np.broadcast_to(np.asarray(channel, object), (len(ok),))[ok]
+        prog = np.broadcast_to(np.asarray(program), (len(ok),))[ok]
+        chan = np.broadcast_to(np.asarray(channel), (len(ok),))[ok]
         amt = np.full(n, np.nan) if amount is None else np.broadcast_to(amount, (len(ok),))[ok]
         w.rec.emit("civil_assistance", m, p, h, {
             "case_no": codes("MZ", h * 8 + np.searchsorted(PROGRAMS_SORTED, prog), 10),
             "program": prog,
-            "event": np.full(n, event, object),
+            "event": np.full(n, event),
             "channel": chan,
             "household_size": np.maximum(e.n[h], 1).astype(np.int32),
             "amount": np.round(amt.astype(float), 2),
@@ -94,8 +92,8 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     h = np.flatnonzero(due & active)
     approve = (y_obs[h] < S) & assets_pass[h]
     prog = w.pending[h]
-    chan = np.array(CHANNEL, object)[w.pending_channel[h]]
-    names = np.array(["", "dibao", "tekun"], object)[prog]
+    chan = np.array(CHANNEL)[w.pending_channel[h]]
+    names = np.array(["", "dibao", "tekun"])[prog]
     assist(h[approve], names[approve], "approval", chan[approve])
     assist(h[~approve], names[~approve], "rejection", chan[~approve])
     ha = h[approve]
@@ -107,14 +105,14 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     # ---- reviews: yearly; exit when the means test is passed
     review = (w.enrolled > 0) & active & (m > w.enrol_since) & ((m - w.enrol_since) % 12 == 0)
     h = np.flatnonzero(review & (y_obs >= S * 1.05))
-    assist(h, np.array(["", "dibao", "tekun"], object)[w.enrolled[h]], "enrolment_end",
+    assist(h, np.array(["", "dibao", "tekun"])[w.enrolled[h]], "enrolment_end",
            "application")
     w.enrolled[h] = 0
     # ---- payments
     h = np.flatnonzero(w.enrolled > 0)
     amount = np.where(w.enrolled[h] == P_TEKUN, 1.3 * S,
                       np.maximum(S - np.clip(y_obs[h], 0, S), 0.1 * S) * e.n[h])
-    assist(h, np.array(["", "dibao", "tekun"], object)[w.enrolled[h]], "payment", "application",
+    assist(h, np.array(["", "dibao", "tekun"])[w.enrolled[h]], "payment", "application",
            amount)
     # ---- new applications
     prop = _apply_propensity(w, e, ps)
@@ -127,7 +125,7 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     w.pending_channel[h] = 0
     w.decide_month[h] = m + 1 + (rng.random(len(h)) < 0.5)
     w.last_app[h] = m
-    assist(h, np.array(["", "dibao", "tekun"], object)[w.pending[h]], "application",
+    assist(h, np.array(["", "dibao", "tekun"])[w.pending[h]], "application",
            "application")
     # ---- visits: yesterday's recorded triggers and routine visits
     u = rng.random(H)
@@ -142,7 +140,7 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
         u < p_visit,
         TRIGGER_LABELS[w.trigger],
         np.where(w.monitored, "monitoring", "elderly_alone"),
-    ).astype(object)
+    )
     h = np.flatnonzero(visit)
     r = rng.random(len(h))
     found = r >= 0.04
@@ -153,7 +151,7 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
         w.rec.emit("visits", m, head[h], h, {
             "visit_id": codes("V", m * 10_000_000 + h, 12),
             "trigger": trig[h],
-            "outcome": outcome.astype(object),
+            "outcome": outcome,
             "village_code": w.village_codes[pop.village[h]],
         })
     start = h[in_need & (w.enrolled[h] == 0) & (w.pending[h] == 0)]
@@ -205,7 +203,7 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     w.care_subsidy &= present
     p = np.flatnonzero(w.living_subsidy | w.care_subsidy)
     kind = np.where(w.care_subsidy[p], "disability_care_subsidy", "disability_living_subsidy")
-    assist(ps.hh[p], kind.astype(object), "payment", "automatic",
+    assist(ps.hh[p], kind, "payment", "automatic",
            np.where(w.care_subsidy[p], 0.2 * S, 0.15 * S), who=p)
     # ---- rural monitoring list (防止返贫监测): added by village surveys, removed on recovery
     rural = ~pop.urban & active & (head >= 0)
@@ -215,10 +213,10 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
         for mask, kind in ((add, "added"), (remove & (head >= 0), "removed")):
             h = np.flatnonzero(mask)
             w.rec.emit("rural_monitoring", m, head[h], h, {
-                "list_type": np.full(len(h), "monitored", object),
-                "event": np.full(len(h), kind, object),
+                "list_type": np.full(len(h), "monitored"),
+                "event": np.full(len(h), kind),
                 "household_size": np.maximum(e.n[h], 1).astype(np.int32),
-                "origin_village_code": np.full(len(h), None, object),
+                "origin_village_code": np.full(len(h), ""),
                 "village_code": w.village_codes[pop.village[h]],
             })
     w.monitored = (w.monitored | add) & ~remove

@@ -129,8 +129,13 @@ def world_checks(out: Path) -> dict:
 def defect_rates(out: Path, agency: str) -> dict[str, float]:
     """Observed defect shares of an agency's records, from the record truth."""
     t = pq.read_table(out / "truth" / "records" / agency).to_pandas()
+    persons = pq.read_table(out / "truth" / "persons.parquet",
+                            columns=["person_id", "birth_date"]).to_pandas()
+    born = persons.set_index("person_id")["birth_date"].reindex(t["person_id"])
     return {
         "records": len(t),
+        # legacy 15-digit numbers exist only for people born before 2000
+        "legacy_eligible_share": float((born.dt.year < 2000).mean()),
         "mistyped_id": float(t["id_mistyped"].mean()),
         "legacy_id": float(t["id_legacy"].mean()),
         "missing_id": float(t["id_missing"].mean()),

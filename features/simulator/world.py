@@ -22,7 +22,7 @@ from features.simulator.economy import (
     realized_income,
 )
 from features.simulator.population import Population
-from features.simulator.risk import HORIZON, next_history, onset_probability
+from features.simulator.risk import HORIZON, RiskBuffer, next_history
 
 NONE = -1
 P_DIBAO, P_TEKUN = 1, 2
@@ -54,6 +54,7 @@ class World:
         self.last_month = last_month
         self.asset_multiple = asset_multiple
         self.village_codes = village_codes
+        self.risk_buffer = RiskBuffer(pop.n_households)
         H, P = pop.n_households, pop.n_persons
         n_towns = int(pop.township.max()) + 1
         self.K_town = np.zeros(n_towns, bool)
@@ -169,10 +170,12 @@ class World:
     # ------------------------------------------------------------------- truth
     def risk_at(self, m: int, idx: np.ndarray) -> np.ndarray:
         """Exact p_onset_6m at month m for households ``idx`` (months m+1..m+6 not yet drawn)."""
-        future = [self.economy_of(m + k) for k in range(1, HORIZON + 1)]
+        months = list(range(m + 1, m + HORIZON + 1))
+        for month in months:
+            self.risk_buffer.add(self.economy_of(month))
         Kh = self.K_town[self.pop.township[idx]].astype(np.int64)
-        return onset_probability(
-            future,
+        return self.risk_buffer.onset_probability(
+            months,
             idx,
             self.J[idx].astype(np.int64),
             self.I[idx].astype(np.int64),

@@ -60,6 +60,6 @@ def test_injected_defect_rates_match_config(default_world, agency):
     assert close(seen["duplicate"], rates.duplicate)
     if agency in LEGACY_ID_AGENCIES:
         # legacy numbers exist only for people born before 2000
-        assert 0.5 * rates.legacy_id <= seen["legacy_id"] <= rates.legacy_id * 1.1
+        assert close(seen["legacy_id"], rates.legacy_id, seen["legacy_eligible_share"])
     else:
         assert seen["legacy_id"] == 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from features import idnumber
@@ -66,6 +67,36 @@ def codes(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
     return np.ascontiguousarray(mat).view(f"S{len(head) + width}").ravel()
 
 
+def _ascii_to_arrow(chars: np.ndarray) -> pa.Array:
+    """Arrow strings straight from fixed-width ASCII (an ``S`` array or an n x width uint8
+    matrix), NUL padding removed, without a per-string loop."""
+    if chars.dtype.kind == "S":
+        chars = np.ascontiguousarray(chars).view(np.uint8).reshape(len(chars), -1)
+    n = len(chars)
+    keep = chars != 0
+    offsets = np.zeros(n + 1, np.int32)
+    if keep.all():
+        offsets[1:] = np.arange(1, n + 1, dtype=np.int32) * chars.shape[1]
+        data = np.ascontiguousarray(chars).ravel()
+    else:
+        np.cumsum(keep.sum(axis=1), out=offsets[1:])
+        data = chars[keep]
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets),
+                                                  pa.py_buffer(data)])
+
+
+def _strings(values: np.ndarray, mask: np.ndarray | None) -> pa.Array:
+    """A string column from a numpy unicode array; ASCII takes a loop-free path."""
+    if values.dtype.kind == "U" and len(values) and values.dtype.itemsize:
+        points = np.ascontiguousarray(values).view(np.uint32).reshape(len(values), -1)
+        if points.max() < 128:
+            arr = _ascii_to_arrow(points.astype(np.uint8))
+            if mask is not None and mask.any():
+                arr = pa.compute.if_else(pa.array(mask), pa.nulls(len(arr), pa.string()), arr)
+            return arr
+    return pa.array(values, pa.string(), mask=mask)
+
+
 class PersonBook:
     """The registered person fields of everyone (ID number, name, birth date, sex)."""
 
@@ -75,6 +106,7 @@ class PersonBook:
         self.reg_birth = reg_birth
         self.male = male
         self.birth_year = reg_birth.astype("datetime64[Y]").astype(int) + 1970
+        self.names_arrow = pa.array(list(names), pa.string())
 
 
 class Recorder:
@@ -180,10 +212,12 @@ class Recorder:
             ids[mistyped] = idnumber.mistype_ids(self.book.ids[pid[mistyped]], rng)
         if legacy.any():
             ids[legacy] = idnumber.to_legacy15_vec(self.book.ids[pid[legacy]])
-        names = self.book.names[pid].astype("U12")
+        names = self.book.names_arrow.take(pa.array(pid))
         variant = rng.random(n) < rates.name_variant
         if variant.any():
-            names[variant] = np.asarray(name_variants(self.book.names[pid[variant]], rng), "U12")
+            replacement = pa.array(list(name_variants(self.book.names[pid[variant]], rng)),
+                                   pa.string())
+            names = pa.compute.replace_with_mask(names, pa.array(variant), replacement)
         cols: dict[str, np.ndarray] = {"id_number": ids, "name": names, "_id_missing": missing}
         names_set = set(contract.column_names)
         if "birth_date" in names_set:
@@ -290,19 +324,21 @@ class Recorder:
                     if not col.nullable:
                         raise KeyError(f"{contract.agency}: no values for {col.name}")
                     arr = pa.nulls(n, col.arrow_type)
+                elif isinstance(values, pa.Array):
+                    arr = values.take(pa.array(take))
                 else:
                     v = values[take]
                     if col.dtype == "date":
                         arr = pa.array(v.astype("datetime64[D]"), pa.date32())
                     elif col.dtype == "string" and v.dtype.kind == "S":
-                        arr = pa.array(v, pa.binary()).cast(pa.string())
+                        arr = _ascii_to_arrow(v)
                     elif col.dtype == "string":
                         mask = None
                         if col.name == "id_number":
                             mask = cols["_id_missing"][take]
                         elif col.nullable and v.dtype.kind == "U":
                             mask = v == ""
-                        arr = pa.array(v, pa.string(), mask=mask)
+                        arr = _strings(v, mask)
                     else:
                         mask = None
                         if v.dtype.kind == "f" and col.dtype == "int":

@@ -81,17 +81,55 @@ class Economy:
     n_students: np.ndarray
     severe_disabled: np.ndarray  # members with grade 1-2 at entry
     primary: np.ndarray  # person index of the primary earner (-1 if none)
+    groups: Groups  # persons present, grouped by household
 
 
-def group_max(group: np.ndarray, values: np.ndarray, H: int) -> np.ndarray:
-    """Per-group maximum of non-negative small integers (groups 0..H-1; others ignored)."""
-    order = np.lexsort((values, group))
-    g = group[order]
-    last = np.ones(len(order), bool)
-    last[:-1] = g[1:] != g[:-1]
-    out = np.zeros(H + 1, values.dtype)
-    out[np.minimum(g[last], H)] = values[order][last]
-    return out[:H]
+class Groups:
+    """Persons grouped by household for one month: one sort, reused by every per-household op.
+
+    ``group`` holds each person's household, or ``H`` (a dump bin) for people not present.
+    """
+
+    def __init__(self, group: np.ndarray, H: int):
+        self.H = H
+        self.group = group
+        self.order = np.argsort(group, kind="stable")
+        bounds = np.searchsorted(group[self.order], np.arange(H + 1))
+        self.starts, self.ends = bounds[:-1], bounds[1:]
+        self.valid = self.order[: bounds[-1]]  # present people, sorted by household
+        self.nonempty = self.ends > self.starts
+
+    def max(self, values: np.ndarray, empty: float = 0) -> np.ndarray:
+        """Per-household maximum (``empty`` for households with nobody present)."""
+        out = np.full(self.H, empty, dtype=np.result_type(values, type(empty)))
+        if len(self.valid):
+            out[self.nonempty] = np.maximum.reduceat(values[self.valid],
+                                                     self.starts[self.nonempty])
+        return out
+
+    def argmax(self, values: np.ndarray) -> np.ndarray:
+        """Per household, the first member (in person order) with the largest value; -1 if none."""
+        best = self.max(values.astype(float), empty=-np.inf)
+        cand = self.valid[values[self.valid] == best[self.group[self.valid]]]
+        g = self.group[cand]
+        first = np.ones(len(cand), bool)
+        first[1:] = g[1:] != g[:-1]
+        out = np.full(self.H, -1, np.int64)
+        out[g[first]] = cand[first]
+        return out
+
+    def pick(self, weight: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One member per household drawn with probability proportional to ``weight``."""
+        cw = np.cumsum(weight[self.valid])
+        starts, ends = self.starts, self.ends
+        before = np.where(starts > 0, cw[np.maximum(starts - 1, 0)], 0.0) if len(cw) else 0.0
+        last = np.maximum(ends - 1, 0)
+        total = np.where(self.nonempty, cw[np.minimum(last, len(cw) - 1)] - before, 0.0) \
+            if len(cw) else np.zeros(self.H)
+        target = before + rng.random(self.H) * total
+        pos = np.minimum(np.searchsorted(cw, target, side="right"), last)
+        return np.where(self.nonempty, self.valid[np.minimum(pos, len(cw) - 1)], -1) \
+            if len(cw) else np.full(self.H, -1)
 
 
 def person_state(pop: Population, m: int) -> dict[str, np.ndarray]:
@@ -143,19 +181,15 @@ def month_economy(pop: Population, m: int, prices: Prices) -> Economy:
     income = earnings + hsum(pension) + np.where(n > 0, pop.support + pop.other_income, 0.0)
     rigid = hsum(school + care)
     # primary earner: the highest earner of the household
-    order = np.lexsort((-earn, hh_p))
-    first = np.ones(len(order), bool)
-    first[1:] = hh_p[order][1:] != hh_p[order][:-1]
-    lead = order[first & (earn[order] > 0) & (hh_p[order] < H)]
-    primary = np.full(H, -1, np.int64)
-    primary[hh_p[lead]] = lead
+    groups = Groups(hh_p, H)
+    primary = np.where(groups.max(earn) > 0, groups.argmax(earn), -1)
     has = primary >= 0
     primary_wage = np.where(has, earn[np.maximum(primary, 0)], 0.0)
     pw = pop.work[np.maximum(primary, 0)]
     primary_formal = has & (pw == W_FORMAL)
     low_edu = has & (pop.edu[np.maximum(primary, 0)] <= 1)
     insecure = has & ((pw == W_INFORMAL) | (pw == W_FARMER))
-    oldest = group_max(hh_p, np.where(present, age, 0).astype(np.int64), H)
+    oldest = groups.max(np.where(present, age, 0).astype(np.int64))
     z = pop.z.astype(float)
     base_job = np.where(
         has,
@@ -174,7 +208,7 @@ def month_economy(pop: Population, m: int, prices: Prices) -> Economy:
     h_ill = np.where(alive, h_ill, 0.0)
     # job chain per shock state: [household, K, from, to]
     r_job = 0.15 * np.exp(0.2 * z)
-    t_job = np.zeros((H, 2, 3, 3))
+    t_job = np.zeros((H, 2, 3, 3), np.float32)
     for k, (hazard, reemploy) in enumerate(((base_job, r_job), (base_job * 2.5, r_job * 0.6))):
         t_job[:, k, 0, 1] = hazard
         t_job[:, k, 0, 0] = 1 - hazard
@@ -183,7 +217,7 @@ def month_economy(pop: Population, m: int, prices: Prices) -> Economy:
         t_job[:, k, 1, 1] = 1 - reemploy - JOB_CUSHION_END
         t_job[:, k, 2, 0] = reemploy * 0.7
         t_job[:, k, 2, 2] = 1 - reemploy * 0.7
-    t_ill = np.zeros((H, 4, 4))
+    t_ill = np.zeros((H, 4, 4), np.float32)
     t_ill[:, 0, 1] = h_ill
     t_ill[:, 0, 0] = 1 - h_ill
     t_ill[:, 1, 0] = ILL_EARLY_RECOVER
@@ -218,6 +252,7 @@ def month_economy(pop: Population, m: int, prices: Prices) -> Economy:
         n_students=hsum(student.astype(float)),
         severe_disabled=hsum(severe.astype(float)),
         primary=primary,
+        groups=groups,
     )
 
 

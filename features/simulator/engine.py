@@ -103,23 +103,20 @@ def _person_book(pop: Population, county: str, rng: np.random.Generator) -> Pers
     )
     seq = rng.integers(0, 500, pop.n_persons) * 2 + np.where(pop.male, 1, 0)
     # sequence numbers must make each (address, birth date, sequence) unique
-    key = np.char.add(addr.astype("U6"), reg_birth.astype("datetime64[D]").astype("U10"))
-    order = np.lexsort((seq, key))
-    dupe = np.zeros(len(order), bool)
-    dupe[1:] = (key[order][1:] == key[order][:-1]) & (seq[order][1:] == seq[order][:-1])
-    while dupe.any():
-        seq[order[dupe]] = (seq[order[dupe]] + 2) % 1000
+    day = reg_birth.astype("datetime64[D]").astype(np.int64)
+    key = addr.astype(np.int64) * 100_000 + (day - day.min())
+    while True:
         order = np.lexsort((seq, key))
-        dupe[:] = False
-        dupe[1:] = (key[order][1:] == key[order][:-1]) & (seq[order][1:] == seq[order][:-1])
+        clash = np.zeros(len(order), bool)
+        clash[1:] = (key[order][1:] == key[order][:-1]) & (seq[order][1:] == seq[order][:-1])
+        if not clash.any():
+            break
+        seq[order[clash]] = (seq[order[clash]] + 2) % 1000
     ids = idnumber.make_ids(addr, reg_birth, seq)
     # clan villages: a share of rural people carry their village's clan surname
-    clans = namegen.draw_surnames(rng, len(pop.village))
-    vill_clan = clans[np.arange(len(pop.village))]
-    clan = np.where(pop.urban[pop.hh0], None, vill_clan[pop.village[pop.hh0] % len(clans)])
-    names = namegen.draw_names(
-        rng, pop.male, birth_year, clan_surname=clan, clan_share=0.5
-    )
+    clans = namegen.draw_surnames(rng, int(pop.village.max()) + 1).astype(object)
+    clan = np.where(pop.urban[pop.hh0], None, clans[pop.village[pop.hh0]])
+    names = namegen.draw_names(rng, pop.male, birth_year, clan_surname=clan, clan_share=0.5)
     return PersonBook(ids=ids, names=names, reg_birth=reg_birth, male=pop.male)
 
 
@@ -139,10 +136,10 @@ def check_output(out: Path, config: SimulationConfig, fingerprint: str, force: b
         if same and not force:
             return True
         if not force:
+            cfg = old.get("config", {})
             raise OutputExistsError(
-                f"{out} already holds a different simulation (seed {old.get('config', {}).get('seed')}"
-                f", {old.get('config', {}).get('households')} households); "
-                "use another --out or --force to replace it"
+                f"{out} already holds a different simulation (seed {cfg.get('seed')}, "
+                f"{cfg.get('households')} households); use another --out or --force to replace it"
             )
     elif out.exists() and any(out.iterdir()) and not force:
         raise OutputExistsError(
@@ -248,6 +245,10 @@ def _write_static(out: Path, pop: Population, world: World, geo) -> None:
     persons["disability_onset_month"] = np.where(world.dis_onset_month < 32000,
                                                  world.dis_onset_month, -1).astype(np.int16)
     persons["certified_disabled"] = world.certified
+    if world.rec is not None:  # identity as registered: what agencies copy, before defects
+        persons["id_number"] = world.rec.book.ids
+        persons["name"] = world.rec.book.names
+        persons["registered_birth_date"] = world.rec.book.reg_birth
     _write_frame(persons, truth / "persons.parquet")
     hh = {
         "household_id": np.arange(pop.n_households, dtype=np.int64),

@@ -9,8 +9,15 @@ Mechanisms that make names repeat as they do in real registers:
 - given names from sex- and cohort-specific pools (naming fashions by decade of birth) with
   Zipf-like concentration, mixed with a broad pool of common name characters for the long tail;
   single-character given names peak for the 1970s-1980s cohorts;
-- registered birth dates: many older people carry a default date (the 1st of a month or
-  1 January) instead of their true birthday (``registered_birth_dates``).
+- registered birth dates: many older people carry a default date (1 January or the 1st of
+  their birth month) instead of their true birthday (``registered_birth_dates``, ``HEAPING``:
+  45% of people born before 1940 down to 3% of the 1970s cohorts).
+
+Name and birth date together still almost never repeat in a county of 45,000: about 0.01% of
+people share (full name, registered date) with someone else. Same-name pairs are rare (two
+people of one cohort and sex share surname and given name with probability about 4e-5), so
+even if everyone were registered on 1 January only the ~0.75% who share (full name, birth
+year) would collide; 1% is out of reach with realistic names.
 
 Calibration targets (shares within a cohort and sex): the most common given name holds about
 1-3% (伟 for men born 1960-1989, 秀英 for women born before 1960) and about 0.5-1% for recent
@@ -26,6 +33,7 @@ from functools import cache
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from features.idnumber import COMPOUND_SURNAMES
 
@@ -479,14 +487,41 @@ def draw_names(
 
 
 # ------------------------------------------------------------------------------- birth dates
+HEAPING: tuple[tuple[int, float], ...] = (
+    (1940, 0.45), (1950, 0.35), (1960, 0.25), (1970, 0.10), (1980, 0.03),
+)  # fmt: skip
+"""(born before this year, share registered on a default date), oldest cohort first; none from
+1980 on. Assumptions for the simulator, not published statistics."""
+
+HEAPING_JAN1 = 0.6
+"""Share of default dates that are 1 January (the others: the 1st of the birth month)."""
+
+
+def heaped_share(birth_year: np.ndarray) -> np.ndarray:
+    """Share of each birth cohort registered on a default date (``HEAPING``)."""
+    year = np.asarray(birth_year)
+    bounds = np.array([y for y, _ in HEAPING])
+    shares = np.array([p for _, p in HEAPING] + [0.0])
+    return shares[np.searchsorted(bounds, year, side="right")]
+
+
 def registered_birth_dates(
     rng: np.random.Generator, true_dates: np.ndarray, birth_year: np.ndarray
 ) -> np.ndarray:
-    """Birth dates as registered: some older people carry a default date.
+    """Birth dates as registered: many older people carry a default date.
 
-    A share of people (20% of those born before 1950, 12% of 1950-1959, 3% of 1960-1979, none
-    later) are registered on a default date: half of them on 1 January of their birth year,
-    half on the 1st of their birth month. Registered dates are never later than true ones.
+    When household registration (户口) began in the 1950s, many rural people did not know their
+    birthday in the solar calendar: only the year, a lunar-calendar date, or nothing. Clerks
+    wrote a default date, and the registered date later passed to the resident identity card
+    (from 1984) and the 18-digit ID number. The default was most often 1 January of the
+    birth year, otherwise the 1st of the birth month. The practice faded as births came to be
+    registered at the time (and hospital births became the rule).
+
+    Shares registered on a default date (``HEAPING``): 45% of people born before 1940, 35% of
+    1940-1949, 25% of 1950-1959, 10% of 1960-1969, 3% of 1970-1979, none later; of these,
+    60% (``HEAPING_JAN1``) on 1 January and 40% on the 1st of their birth month. These shares
+    are assumptions chosen to give visible heaping in older cohorts, not published statistics.
+    Registered dates are never later than true ones and stay in the birth year.
 
     Args:
         rng: Random generator.
@@ -503,9 +538,9 @@ def registered_birth_dates(
     year = np.asarray(birth_year).reshape(-1)
     if len(year) != len(dates):
         raise ValueError("true_dates and birth_year must have the same length")
-    share = np.select([year < 1950, year < 1960, year < 1980], [0.20, 0.12, 0.03], 0.0)
+    share = heaped_share(year)
     r = rng.random(len(dates))
-    to_jan1 = r < share * 0.5
+    to_jan1 = r < share * HEAPING_JAN1
     to_first = ~to_jan1 & (r < share)
     dates[to_jan1] = dates[to_jan1].astype("datetime64[Y]").astype("datetime64[D]")
     dates[to_first] = dates[to_first].astype("datetime64[M]").astype("datetime64[D]")
@@ -566,6 +601,7 @@ TRADITIONAL.update(
 
 _KINDS = ("homophone", "traditional", "space", "width")
 _KIND_P = np.array([0.5, 0.15, 0.2, 0.15])
+_KIND_CDF = _frozen(np.cumsum(_KIND_P) / np.sum(_KIND_P))
 
 
 def _surname_length(name: str) -> int:
@@ -617,6 +653,144 @@ def _variant(name: str, kind: str, u_pos: float, u_alt: float) -> str:
     return _insert(name, " ", u_pos)
 
 
+# classes of code points for the compiled name_variants (bit flags)
+_C_HOMOPHONE, _C_TRADITIONAL, _C_WIDTH, _C_DOT, _C_COMPOUND = 1, 2, 4, 8, 16
+
+
+class _VariantTables(NamedTuple):
+    """Lookups over the Basic Multilingual Plane for the compiled ``name_variants``."""
+
+    cls: np.ndarray  # code point -> _C_* flags (0xFFFF, which stands for any higher code: 0)
+    homo_row: np.ndarray  # code point -> row of homo_alts (-1: no homophone)
+    homo_n: np.ndarray  # row -> number of homophones
+    homo_alts: np.ndarray  # (rows, most homophones) code points, in HOMOPHONES order
+    trad: np.ndarray  # code point -> traditional form
+    compound: np.ndarray  # keys (first << 21 | second) of two-character compound surnames
+
+
+@cache
+def _variant_tables() -> _VariantTables:
+    # built once from HOMOPHONES / TRADITIONAL (module constants; do not mutate them)
+    cls = np.zeros(0x10000, np.uint8)
+    homo_row = np.full(0x10000, -1, np.int64)
+    homo_n = np.zeros(len(HOMOPHONES), np.int64)
+    homo_alts = np.zeros((len(HOMOPHONES), max(map(len, HOMOPHONES.values()))), np.uint32)
+    for i, (c, alts) in enumerate(HOMOPHONES.items()):
+        cls[ord(c)] |= _C_HOMOPHONE
+        homo_row[ord(c)] = i
+        homo_n[i] = len(alts)
+        homo_alts[i, : len(alts)] = [ord(a) for a in alts]
+    trad = np.zeros(0x10000, np.uint32)
+    for s, t in TRADITIONAL.items():
+        cls[ord(s)] |= _C_TRADITIONAL
+        trad[ord(s)] = ord(t)
+    cls[0x21:0x7F] |= _C_WIDTH  # ASCII ! ... ~
+    cls[0xFF01:0xFF5F] |= _C_WIDTH  # their full-width forms
+    cls[0xB7] |= _C_DOT  # ·
+    pairs = [s for s in COMPOUND_SURNAMES if len(s) == 2]
+    for s in pairs:
+        cls[ord(s[0])] |= _C_COMPOUND
+    compound = np.sort(np.array([ord(s[0]) << 21 | ord(s[1]) for s in pairs], np.int64))
+    cls[0xFFFF] = 0
+    for table in (cls, homo_row, homo_n, homo_alts, trad, compound):
+        _frozen(table)
+    return _VariantTables(cls, homo_row, homo_n, homo_alts, trad, compound)
+
+
+@njit(cache=True)
+def _variants_kernel(
+    codes: np.ndarray,
+    kinds: np.ndarray,
+    u: np.ndarray,
+    cls: np.ndarray,
+    homo_row: np.ndarray,
+    homo_n: np.ndarray,
+    homo_alts: np.ndarray,
+    trad: np.ndarray,
+    compound: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_variant`` for every name, on code points (compiled; the tables of ``_variant_tables``).
+
+    Args:
+        codes: (names, width) UTF-32 code points of the names, 0-padded (a ``<U`` array).
+        kinds: Index into ``_KINDS`` of each name.
+        u: (names, 2) uniform draws: ``u_pos`` and ``u_alt`` of ``_variant``.
+
+    Returns:
+        ``(out, size, nul)``: (names, width + 1) code points of the variants, 0-padded, which
+        are exactly ``_variant(name, _KINDS[kind], u_pos, u_alt)`` (the same spot and
+        alternative, ``int(u * count)`` as in ``_swap`` and ``_insert``) for names without NUL
+        characters; the number of characters up to the last non-NUL one; whether a NUL
+        character comes before it.
+    """
+    n, width = codes.shape
+    out = np.zeros((n, width + 1), np.uint32)
+    sizes = np.zeros(n, np.int64)
+    nul = np.zeros(n, np.bool_)
+    for i in range(n):
+        size = width
+        while size > 0 and codes[i, size - 1] == 0:
+            size -= 1
+        sizes[i] = size
+        for j in range(size):
+            out[i, j] = codes[i, j]
+            if codes[i, j] == 0:
+                nul[i] = True
+        given = 1
+        if size >= 2 and cls[min(codes[i, 0], 0xFFFF)] & _C_COMPOUND:
+            key = (np.int64(codes[i, 0]) << 21) | np.int64(codes[i, 1])
+            for c in compound:
+                if c == key:
+                    given = 2
+        n_homo = n_trad = n_glyph = 0
+        dot = -1
+        for j in range(size):
+            flags = cls[min(codes[i, j], 0xFFFF)]
+            if j >= given and flags & _C_HOMOPHONE:
+                n_homo += 1
+            if flags & _C_TRADITIONAL:
+                n_trad += 1
+            if flags & _C_WIDTH:
+                n_glyph += 1
+            if flags & _C_DOT and dot < 0:
+                dot = j
+        kind = kinds[i]
+        if kind == 0 and n_homo > 0:
+            flag, start, count = _C_HOMOPHONE, given, n_homo
+        elif kind <= 1 and n_trad > 0:
+            flag, start, count = _C_TRADITIONAL, 0, n_trad
+        elif kind == 3 and n_glyph > 0:
+            flag, start, count = _C_WIDTH, 0, n_glyph
+        elif kind == 3 and dot >= 0:
+            out[i, dot] = 0x2022  # "·" -> "•"
+            continue
+        else:  # a space (full-width for the width kind) after character 1 + int(u * (size - 1))
+            pos = 1 + int(u[i, 0] * (size - 1))
+            for j in range(size, pos, -1):
+                out[i, j] = out[i, j - 1]
+            out[i, pos] = 0x3000 if kind == 3 else 0x20
+            continue
+        target = int(u[i, 0] * count)
+        spot = start
+        for j in range(start, size):
+            if cls[min(codes[i, j], 0xFFFF)] & flag:
+                if target == 0:
+                    spot = j
+                    break
+                target -= 1
+        c = codes[i, spot]
+        if flag == _C_HOMOPHONE:
+            r = homo_row[c]
+            out[i, spot] = homo_alts[r, int(u[i, 1] * homo_n[r])]
+        elif flag == _C_TRADITIONAL:
+            out[i, spot] = trad[c]
+        elif c <= 0x7E:
+            out[i, spot] = c + 0xFEE0
+        else:
+            out[i, spot] = c - 0xFEE0
+    return out, sizes, nul
+
+
 def name_variants(names: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A plausible recording variant of each name, as an agency clerk might type it.
 
@@ -625,6 +799,11 @@ def name_variants(names: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     half-width glitch (a full-width space, or one ASCII character in the other width). Where
     a homophone or traditional form does not exist the next applicable kind is used (ending
     with a space), so the variant always differs from the name.
+
+    Runs compiled over the code points of the names (``_variants_kernel``): the result equals
+    ``_variant`` applied name by name with the same random draws, which are those of earlier
+    versions (``rng.choice`` of the kinds, then ``rng.random((n, 2))``). Names containing NUL
+    characters, which a numpy string array cannot hold faithfully, take the scalar path.
 
     Args:
         names: Non-empty names.
@@ -636,13 +815,38 @@ def name_variants(names: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     Raises:
         ValueError: If a name is empty or not text.
     """
-    values = np.asarray(names, dtype=object).reshape(-1)
+    if isinstance(names, np.ndarray) and names.dtype.kind == "U":
+        values = names.reshape(-1)
+    else:
+        values = np.asarray(names, dtype=object).reshape(-1)
     n = len(values)
-    kinds = rng.choice(len(_KINDS), size=n, p=_KIND_P)
+    # the draws of rng.choice(len(_KINDS), size=n, p=_KIND_P), without its argument checks
+    kinds = np.searchsorted(_KIND_CDF, rng.random(n), side="right")
     u = rng.random((n, 2))
-    out: list[str] = []
-    for i, name in enumerate(values):
-        if not isinstance(name, str) or not name:
+    if n == 0:
+        return np.empty(0, dtype="<U1")
+    text = values
+    if values.dtype.kind != "U":
+        if not all(isinstance(name, str) and name for name in values):
             raise ValueError("names must be non-empty text")
-        out.append(_variant(name, _KINDS[kinds[i]], float(u[i, 0]), float(u[i, 1])))
-    return np.array(out, dtype=str) if out else np.empty(0, dtype="<U1")
+        text = values.astype(str)
+    width = text.dtype.itemsize // 4
+    codes = np.ascontiguousarray(text.astype(f"=U{width}", copy=False))
+    codes = codes.view(np.uint32).reshape(n, width)
+    t = _variant_tables()
+    out, size, odd = _variants_kernel(
+        codes, kinds, u, t.cls, t.homo_row, t.homo_n, t.homo_alts, t.trad, t.compound
+    )
+    # NUL characters: trailing ones are lost in a numpy string array, inner ones look like ends
+    if values.dtype.kind == "U":
+        if not size.all():
+            raise ValueError("names must be non-empty text")
+    else:
+        odd |= np.fromiter(map(len, values), np.int64, n) != size
+    out = out.view(f"<U{width + 1}").reshape(n)
+    if odd.any():
+        out = out.astype(object)
+        for i in np.flatnonzero(odd):
+            out[i] = _variant(str(values[i]), _KINDS[kinds[i]], float(u[i, 0]), float(u[i, 1]))
+        out = np.array(out.tolist(), dtype=str)
+    return out

@@ -60,40 +60,16 @@ class People:
     pick_any: np.ndarray  # per household: a member drawn uniformly
 
 
-def _first_per_group(group: np.ndarray, keys: tuple[np.ndarray, ...], H: int) -> np.ndarray:
-    order = np.lexsort(keys + (group,))
-    g = group[order]
-    first = np.ones(len(order), bool)
-    first[1:] = g[1:] != g[:-1]
-    out = np.full(H + 1, NONE, np.int64)
-    out[g[first]] = order[first]
-    return out[:H]
-
-
-def _pick_members(
-    hh: np.ndarray, weight: np.ndarray, H: int, rng: np.random.Generator
-) -> np.ndarray:
-    """One member per household, drawn with probability proportional to ``weight``."""
-    order = np.argsort(hh, kind="stable")
-    g = hh[order]
-    cw = np.cumsum(weight[order])
-    starts = np.searchsorted(g, np.arange(H), side="left")
-    ends = np.searchsorted(g, np.arange(H), side="right")
-    before = np.where(starts > 0, cw[np.maximum(starts - 1, 0)], 0.0)
-    total = np.where(ends > starts, cw[np.maximum(ends - 1, 0)] - before, 0.0)
-    target = before + rng.random(H) * total
-    pos = np.minimum(np.searchsorted(cw, target, side="right"), np.maximum(ends - 1, 0))
-    return np.where(ends > starts, order[np.minimum(pos, len(order) - 1)], NONE)
-
-
 def month_people(pop: Population, m: int, e: Economy, rng: np.random.Generator) -> People:
     ps = person_state(pop, m)
     H = pop.n_households
     hh = np.where(ps["present"], ps["hh"], H)
     relation = np.where(m >= pop.move_month, REL["head"], pop.relation)
-    head = _first_per_group(hh, (-ps["age"].astype(np.int64), relation), H)
-    pick_old = _pick_members(hh, np.exp(0.04 * np.clip(ps["age"], 0, 100)), H, rng)
-    pick_any = _pick_members(hh, np.ones(len(hh)), H, rng)
+    groups = e.groups
+    # the head: registered head first, then spouse, ...; the oldest within a relation
+    head = groups.argmax(-(relation.astype(np.int64) * 1000 - ps["age"]))
+    pick_old = groups.pick(np.exp(0.04 * np.clip(ps["age"], 0, 100)), rng)
+    pick_any = groups.pick(np.ones(len(hh)), rng)
     return People(
         present=ps["present"], hh=hh, age=ps["age"], working=ps["working"],
         student=ps["student"], relation=relation, head=head, pick_old=pick_old,

@@ -326,7 +326,6 @@ def build_population(
 ) -> Population:
     """Draw the initial county and its demographic schedule over ``first_month..last_month``."""
     p, h = _new_households(rng, geo, households, first_month, month0)
-    P_parts = [p]
     H_parts = [h]
     n_h = households
     starts_p = [np.full(len(p["hh"]), first_month, np.int16)]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from features.simulator.agencies import codes
-from features.simulator.economy import Economy, group_max
+from features.simulator.economy import Economy
 
 if TYPE_CHECKING:
     from features.simulator.observe import Events, People
@@ -33,9 +33,8 @@ PROGRAMS_SORTED = np.array(sorted(["dibao", "tekun", "temporary", "medical_assis
 
 def _apply_propensity(w: World, e: Economy, ps: People) -> np.ndarray:
     pop = w.pop
-    H = pop.n_households
     adults = ps.present & (ps.age >= 18)
-    low_edu = group_max(np.where(adults, ps.hh, H), pop.edu.astype(np.int64), H) <= 1
+    low_edu = e.groups.max(np.where(adults, pop.edu, 0).astype(np.int64)) <= 1
     mult = (
         np.where(e.elderly_alone, 0.35, 1.0)
         * np.where(e.severe_disabled > 0, 0.5, 1.0)

@@ -17,7 +17,6 @@ import dataclasses
 import numpy as np
 
 from features.simulator.economy import (
-    ADMISSION_OOP,
     SHOCK_OFF,
     SHOCK_ON,
     Economy,

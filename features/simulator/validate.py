@@ -126,6 +126,14 @@ def world_checks(out: Path) -> dict:
     }
 
 
+def namesake_share(out: Path) -> float:
+    """Share of people who share their registered name and birth date with someone else."""
+    p = pq.read_table(
+        out / "truth" / "persons.parquet", columns=["name", "registered_birth_date"]
+    ).to_pandas()
+    return float(p.duplicated(keep=False).mean())
+
+
 def defect_rates(out: Path, agency: str) -> dict[str, float]:
     """Observed defect shares of an agency's records, from the record truth."""
     t = pq.read_table(out / "truth" / "records" / agency).to_pandas()

@@ -145,7 +145,7 @@ class World:
 
     # ------------------------------------------------------------ person level
     def _people_events(self, m, e: Economy, ps, ev) -> None:
-        pop, rng = self.pop, self.rng
+        rng = self.rng
         # the primary earner loses the job; the spell ends when the chain ends
         self.prev_unemp_pid = self.unemp_pid.copy()
         self.unemp_pid = np.where(ev.job_loss, e.primary, self.unemp_pid)

@@ -26,6 +26,7 @@ from datetime import date
 from importlib import metadata
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -101,23 +102,51 @@ def _person_book(pop: Population, county: str, rng: np.random.Generator) -> Pers
                    pop.n_persons),
         county,
     )
-    seq = rng.integers(0, 500, pop.n_persons) * 2 + np.where(pop.male, 1, 0)
-    # sequence numbers must make each (address, birth date, sequence) unique
-    day = reg_birth.astype("datetime64[D]").astype(np.int64)
-    key = addr.astype(np.int64) * 100_000 + (day - day.min())
-    while True:
-        order = np.lexsort((seq, key))
-        clash = np.zeros(len(order), bool)
-        clash[1:] = (key[order][1:] == key[order][:-1]) & (seq[order][1:] == seq[order][:-1])
-        if not clash.any():
-            break
-        seq[order[clash]] = (seq[order[clash]] + 2) % 1000
+    addr, seq = _sequence_numbers(addr, reg_birth, pop.male, rng)
     ids = idnumber.make_ids(addr, reg_birth, seq)
     # clan villages: a share of rural people carry their village's clan surname
     clans = namegen.draw_surnames(rng, int(pop.village.max()) + 1).astype(object)
     clan = np.where(pop.urban[pop.hh0], None, clans[pop.village[pop.hh0]])
     names = namegen.draw_names(rng, pop.male, birth_year, clan_surname=clan, clan_share=0.5)
     return PersonBook(ids=ids, names=names, reg_birth=reg_birth, male=pop.male)
+
+
+# neighbouring county codes used when a county's 500 sequence numbers of a sex on one registered
+# birth date run out (large worlds with heaped birth dates)
+NEIGHBOUR_CODES = ("330225", "330282", "330212", "331023", "330206", "330211")
+
+
+def _sequence_numbers(
+    addr: np.ndarray, birth: np.ndarray, male: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unique (address, birth date, sequence) triples; sequence parity follows sex.
+
+    Within each (address, date, sex) group people are ranked at random and numbered from a random
+    offset; beyond 500 in a group the next neighbouring county's code is used.
+    """
+    n = len(addr)
+    sex = male.astype(np.int64)
+    day = birth.astype("datetime64[D]").astype(np.int64)
+    group = (addr.astype(np.int64) * 100_000 + (day - day.min())) * 2 + sex
+    order = np.lexsort((rng.random(n), group))
+    g = group[order]
+    first = np.ones(n, bool)
+    first[1:] = g[1:] != g[:-1]
+    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n) - start
+    offset = rng.integers(0, 500, n)  # per person; made per group below
+    offset[order] = offset[order][start]
+    seq = ((rank + offset) % 500) * 2 + sex
+    overflow = rank // 500
+    if overflow.max() > len(NEIGHBOUR_CODES):
+        raise ConfigError("too many households: ID sequence numbers run out; simulate fewer")
+    codes = np.array(("",) + NEIGHBOUR_CODES)
+    addr = np.where(overflow > 0, codes[np.minimum(overflow, len(NEIGHBOUR_CODES))], addr)
+    key = (addr.astype(np.int64) * 100_000 + (day - day.min())) * 1000 + seq
+    if len(np.unique(key)) != n:  # overflow from two codes into one neighbour on one date
+        raise ConfigError("too many households: ID numbers would repeat; simulate fewer")
+    return addr, seq
 
 
 def check_output(out: Path, config: SimulationConfig, fingerprint: str, force: bool) -> bool:
@@ -218,12 +247,10 @@ def _run(
     total = last - first + 1
     for step, m in enumerate(range(first, last + 1)):
         deliver = m >= 0
-        frame = world.step(m, deliver)
+        table = world.step(m, deliver)
         world.economy_of.forget_before(m)
         if deliver:
             rec.flush(m)
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            table = table.replace_schema_metadata(None)
             if writer is None:
                 writer = pq.ParquetWriter(truth_dir / "household_months.parquet", table.schema,
                                           **PARQUET_OPTS)
@@ -234,6 +261,9 @@ def _run(
     if writer is not None:
         writer.close()
     rec.close()
+    # the month caches are large at scale: free them before the static files and the summary
+    world.economy_of.cache.clear()
+    world.risk_buffer = None
     _write_static(out, pop, world, geo)
     return _manifest(out, config, params, rec, hm_rows, pop, summarize(out))
 
@@ -325,21 +355,30 @@ def _manifest(
 
 
 def summarize(out: Path) -> dict:
-    """Headline figures of a simulated world, from its truth files."""
-    cols = ["month", "hardship", "onset", "silent", "p_onset_6m", "complete_future",
-            "enrolled_dibao", "enrolled_tekun"]
-    t = pq.read_table(out / "truth" / "household_months.parquet", columns=cols).to_pandas()
-    months = int(t["month"].nunique())
-    hard = t["hardship"].to_numpy()
-    enrolled = (t["enrolled_dibao"] | t["enrolled_tekun"]).to_numpy()
-    risk = t.loc[t["complete_future"], "p_onset_6m"]
+    """Headline figures of a simulated world, aggregated from its truth file by DuckDB."""
+    path = str(out / "truth" / "household_months.parquet").replace("'", "''")
+    con = duckdb.connect()
+    try:
+        row = con.execute(
+            f"""
+            SELECT count(DISTINCT month), count(*),
+                   avg(hardship::INT), avg(onset::INT),
+                   sum(silent::INT) / greatest(sum(hardship::INT), 1),
+                   avg((enrolled_dibao OR enrolled_tekun)::INT),
+                   avg(p_onset_6m) FILTER (WHERE complete_future)
+            FROM read_parquet('{path}')
+            """
+        ).fetchone()
+    finally:
+        con.close()
+    months, rows, hardship, onset, silent, enrolled, risk = row
     return {
-        "months": months,
-        "household_months": len(t),
-        "households_per_month": round(len(t) / max(months, 1), 1),
-        "hardship_share": round(float(hard.mean()), 4),
-        "onset_share": round(float(t["onset"].mean()), 4),
-        "silent_share_of_hardship": round(float(t["silent"].sum() / max(hard.sum(), 1)), 4),
-        "enrolled_share": round(float(enrolled.mean()), 4),
-        "mean_p_onset_6m": round(float(risk.mean()), 4) if len(risk) else None,
+        "months": int(months),
+        "household_months": int(rows),
+        "households_per_month": round(rows / max(months, 1), 1),
+        "hardship_share": round(float(hardship), 4),
+        "onset_share": round(float(onset), 4),
+        "silent_share_of_hardship": round(float(silent), 4),
+        "enrolled_share": round(float(enrolled), 4),
+        "mean_p_onset_6m": None if risk is None else round(float(risk), 4),
     }

@@ -125,12 +125,7 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
     h = np.flatnonzero(w.unemp_registered & (w.unemp_pid >= 0))
     p = w.unemp_pid[h]
     ev = past(len(p), 200)
-    rec.emit("hr_unemployment", m, p, h, {
-        "registration_no": codes("UR", h, 9),
-        "event": np.full(len(p), "baseline"),
-        "amount": np.full(len(p), np.nan),
-        "village_code": _village_codes(w, h),
-    }, event_date=ev, recorded_date=ev)
+    _unemployment(w, m, p, h, "baseline", None, event_date=ev, recorded_date=ev)
     # assets: owner is the household head
     head = ps.head
     h = np.flatnonzero((head >= 0) & (pop.vehicle_value > 0))
@@ -199,21 +194,22 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
         emit_baseline(w, m, ps)
     H = pop.n_households
     # ---- civil registry: births, deaths, migration, splits
-    born = np.flatnonzero((pop.start == m) & (pop.relation == REL["child"])
-                          & (pop.birth >= rec.month_start(m) - np.timedelta64(40, "D")))
-    arrived = np.flatnonzero((pop.start == m) & ~np.isin(np.arange(pop.n_persons), born))
+    starting = pop.start == m
+    newborn = starting & (pop.relation == REL["child"]) & (
+        pop.birth >= rec.month_start(m) - np.timedelta64(40, "D")
+    )
+    born = np.flatnonzero(newborn)
+    arrived = np.flatnonzero(starting & ~newborn)
     died = np.flatnonzero((pop.end == m) & (pop.exit_kind == 1))
     left = np.flatnonzero((pop.end == m) & (pop.exit_kind == 2))
     split = np.flatnonzero(pop.move_month == m)
-    hh_before = pop.hh0
-    parts = [(born, "birth", ps.hh), (arrived, "move_in", ps.hh), (died, "death", hh_before),
-             (left, "move_out", hh_before), (split, "household_split", ps.hh)]
-    for p, kind, hsrc in parts:
+    left_before = pop.household_at(m - 1)  # the household people died in or left
+    parts = [(born, "birth"), (arrived, "move_in"), (died, "death"), (left, "move_out"),
+             (split, "household_split")]
+    for p, kind in parts:
         if len(p) == 0:
             continue
-        hid = np.where(hsrc[p] >= H, pop.household_at(m - 1)[p], hsrc[p])
-        if kind in ("death", "move_out"):
-            hid = pop.household_at(m - 1)[p]
+        hid = left_before[p] if kind in ("death", "move_out") else ps.hh[p]
         ev_date = pop.birth[p] if kind == "birth" else None
         rec.emit("civil_registry", m, p, hid, {
             "registry_household_no": _registry_no(hid),
@@ -244,7 +240,6 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     oop = np.round(250 * rng.lognormal(-0.1, 0.4, len(p)), 2)
     _claims(w, m, p, ps.hh[p], "outpatient_chronic", "chronic", scheme, oop * 2.5, oop)
     # ---- disability certificates for new onsets (after an assessment)
-    h = np.flatnonzero(ev.dis_start)
     p = np.flatnonzero((w.dis_onset_month == m) & ps.present)
     p = p[rng.random(len(p)) < 0.6]
     w.certified[p] = True
@@ -292,32 +287,17 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     reg = rng.random(len(h)) < np.where(formal, 0.75, 0.3)
     w.unemp_registered[h] = reg
     h, p = h[reg], p[reg]
-    rec.emit("hr_unemployment", m, p, h, {
-        "registration_no": codes("UR", h, 9),
-        "event": np.full(len(p), "registration"),
-        "amount": np.full(len(p), np.nan),
-        "village_code": _village_codes(w, h),
-    })
+    _unemployment(w, m, p, h, "registration", None)
     h = np.flatnonzero((w.J > 0) & w.unemp_registered & (w.unemp_pid >= 0))
     p = w.unemp_pid[h]
     paid = pop.work[p] == W_FORMAL
     h, p = h[paid], p[paid]
-    rec.emit("hr_unemployment", m, p, h, {
-        "registration_no": codes("UR", h, 9),
-        "event": np.full(len(p), "benefit_payment"),
-        "amount": np.full(len(p), e.benefit),
-        "village_code": _village_codes(w, h),
-    })
+    _unemployment(w, m, p, h, "benefit_payment", e.benefit)
     h = np.flatnonzero(ev.job_found & w.unemp_registered)
     p = w.prev_unemp_pid[h]
     ok = p >= 0
     h, p = h[ok], p[ok]
-    rec.emit("hr_unemployment", m, p, h, {
-        "registration_no": codes("UR", h, 9),
-        "event": np.full(len(p), "deregistration"),
-        "amount": np.full(len(p), np.nan),
-        "village_code": _village_codes(w, h),
-    })
+    _unemployment(w, m, p, h, "deregistration", None)
     w.unemp_registered &= w.J > 0
     # ---- contributions of formal workers in work
     unemployed = np.zeros(pop.n_persons, bool)
@@ -359,6 +339,18 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
         "amount_due": np.round(w.arrears[h] * rng.uniform(60, 140, len(h)), 2),
         "village_code": _village_codes(w, h),
     })
+
+
+def _unemployment(
+    w: World, m: int, p: np.ndarray, h: np.ndarray, event: str, amount: float | None,
+    **dates: np.ndarray,
+) -> None:
+    w.rec.emit("hr_unemployment", m, p, h, {
+        "registration_no": codes("UR", h, 9),
+        "event": np.full(len(p), event),
+        "amount": np.full(len(p), np.nan if amount is None else amount),
+        "village_code": _village_codes(w, h),
+    }, **dates)
 
 
 def _claims(w, m, p, h, claim_type, group, scheme, total, oop) -> None:

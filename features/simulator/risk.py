@@ -62,13 +62,13 @@ def hardship_table(e: Economy, compiled: bool = True) -> np.ndarray:
 
 
 class RiskBuffer:
-    """The last seven months' transition and hardship tables, for the compiled forward pass.
+    """The next six months' transition and hardship tables, for the compiled forward pass.
 
     A month is added once (when its base economy is first computed) and used by the six windows
     that contain it.
     """
 
-    SLOTS = HORIZON + 1
+    SLOTS = HORIZON  # months t+1..t+6 fall in distinct slots
 
     def __init__(self, households: int):
         n = households

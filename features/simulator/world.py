@@ -10,7 +10,7 @@ the exact ``p_onset_6m``, is returned for the truth files.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from features.simulator import observe
 from features.simulator.agencies import Recorder
@@ -91,7 +91,7 @@ class World:
         self.last_ill_start = np.full(H, -32000, np.int16)
 
     # ------------------------------------------------------------------ month
-    def step(self, m: int, deliver: bool) -> pd.DataFrame | None:
+    def step(self, m: int, deliver: bool) -> pa.Table | None:
         """Advance to month m; return the household-month truth when ``deliver``."""
         pop, rng = self.pop, self.rng
         e = self.economy_of(m)
@@ -184,7 +184,7 @@ class World:
             self.history[idx].astype(np.int64),
         )
 
-    def _truth(self, m: int, e: Economy, onset: np.ndarray, Kh: np.ndarray) -> pd.DataFrame:
+    def _truth(self, m: int, e: Economy, onset: np.ndarray, Kh: np.ndarray) -> pa.Table:
         pop = self.pop
         idx = np.flatnonzero(e.n > 0)
         complete = m + HORIZON <= self.last_month
@@ -200,21 +200,22 @@ class World:
             & (pop.n_property[idx] <= 1)
             & (per_cap_assets <= self.asset_multiple * 12 * e.standard)
         )
-        return pd.DataFrame(
+        n_rows = len(idx)
+        return pa.table(
             {
                 "household_id": idx.astype(np.int64),
-                "month": np.int16(m),
+                "month": np.full(n_rows, m, np.int16),
                 "township_idx": pop.township[idx],
                 "village_idx": pop.village[idx],
                 "urban": pop.urban[idx],
                 "members": n.astype(np.int16),
                 "income_per_capita": self.y[idx],
-                "standard": e.standard,
+                "standard": np.full(n_rows, e.standard),
                 "hardship": hardship,
                 "onset": onset[idx],
                 "months_since_hardship": self.history[idx],
                 "p_onset_6m": p,
-                "complete_future": complete,
+                "complete_future": np.full(n_rows, complete),
                 "enrolled_dibao": enrolled == P_DIBAO,
                 "enrolled_tekun": enrolled == P_TEKUN,
                 "applied_12m": applied_12m,

@@ -81,7 +81,17 @@ class Economy:
     n_students: np.ndarray
     severe_disabled: np.ndarray  # members with grade 1-2 at entry
     primary: np.ndarray  # person index of the primary earner (-1 if none)
-    groups: Groups  # persons present, grouped by household
+    pop: Population  # a reference, to rebuild the grouping on demand
+    _groups: Groups | None = None
+
+    @property
+    def groups(self) -> Groups:
+        """Persons present, grouped by household (rebuilt on demand: cached months stay small)."""
+        if self._groups is None:
+            ps = person_state(self.pop, self.month)
+            H = self.pop.n_households
+            self._groups = Groups(np.where(ps["present"], ps["hh"], H), H)
+        return self._groups
 
 
 class Groups:
@@ -252,7 +262,7 @@ def month_economy(pop: Population, m: int, prices: Prices) -> Economy:
         n_students=hsum(student.astype(float)),
         severe_disabled=hsum(severe.astype(float)),
         primary=primary,
-        groups=groups,
+        pop=pop,
     )
 
 

@@ -250,7 +250,6 @@ def _run(
         table = world.step(m, deliver)
         world.economy_of.forget_before(m)
         if deliver:
-            rec.flush(m)
             if writer is None:
                 writer = pq.ParquetWriter(truth_dir / "household_months.parquet", table.schema,
                                           **PARQUET_OPTS)

@@ -141,6 +141,8 @@ class World:
         self._programs(m, e, ps, events, deliver)
         if not deliver:
             return None
+        if self.rec is not None:
+            self.rec.flush(m)  # before the risk pass, so their memory peaks do not add up
         return self._truth(m, e, onset, Kh)
 
     # ------------------------------------------------------------ person level

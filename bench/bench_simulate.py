@@ -45,7 +45,9 @@ def main() -> None:
         try:
             proc = subprocess.run(
                 [sys.executable, "-c", CHILD, str(n), str(args.months), str(args.seed), str(out)],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             )
         finally:
             shutil.rmtree(out.parent, ignore_errors=True)
@@ -58,7 +60,6 @@ def main() -> None:
         )
     Path("bench/out").mkdir(parents=True, exist_ok=True)
     Path("bench/out/simulate.json").write_text(json.dumps(results, indent=2) + "\n")
-
 
 
 if __name__ == "__main__":

@@ -104,9 +104,7 @@ def _person(birth: bool = True, sex: bool = True) -> tuple[Column, ...]:
         Column("name", "string", "Name as recorded (may be a variant spelling).", pii=True),
     ]
     if birth:
-        cols.append(
-            Column("birth_date", "date", "Registered birth date.", nullable=True, pii=True)
-        )
+        cols.append(Column("birth_date", "date", "Registered birth date.", nullable=True, pii=True))
     if sex:
         cols.append(Column("sex", "string", "Sex as recorded.", nullable=True, allowed=SEX))
     return tuple(cols)
@@ -184,8 +182,14 @@ _add(
                 "event",
                 "string",
                 "Event.",
-                allowed=("application", "approval", "rejection", "enrolment_start",
-                         "enrolment_end", "payment"),
+                allowed=(
+                    "application",
+                    "approval",
+                    "rejection",
+                    "enrolment_start",
+                    "enrolment_end",
+                    "payment",
+                ),
             ),
             Column(
                 "channel",
@@ -193,10 +197,8 @@ _add(
                 "How the case started.",
                 allowed=("application", "visit", "automatic"),
             ),
-            Column("household_size", "int", "Members counted in the case.", minimum=1,
-                   maximum=20),
-            Column("amount", "float", "Amount paid (CNY) for payments.", nullable=True,
-                   minimum=0),
+            Column("household_size", "int", "Members counted in the case.", minimum=1, maximum=20),
+            Column("amount", "float", "Amount paid (CNY) for payments.", nullable=True, minimum=0),
             _village(),
         ),
         defects=ID_DEFECTS,
@@ -240,18 +242,22 @@ _add(
         + _person()
         + (
             Column("certificate_no", "string", "Disability certificate number."),
-            Column(
-                "event", "string", "Event.", allowed=("baseline", "issued", "revoked")
-            ),
+            Column("event", "string", "Event.", allowed=("baseline", "issued", "revoked")),
             Column(
                 "disability_type",
                 "string",
                 "Type (GB/T 26341).",
-                allowed=("visual", "hearing", "speech", "physical", "intellectual", "mental",
-                         "multiple"),
+                allowed=(
+                    "visual",
+                    "hearing",
+                    "speech",
+                    "physical",
+                    "intellectual",
+                    "mental",
+                    "multiple",
+                ),
             ),
-            Column("disability_grade", "int", "Grade 1 (most severe) to 4.", minimum=1,
-                   maximum=4),
+            Column("disability_grade", "int", "Grade 1 (most severe) to 4.", minimum=1, maximum=4),
             _village(),
         ),
         defects=ID_DEFECTS,
@@ -275,10 +281,22 @@ _add(
                 "Event.",
                 allowed=("baseline", "enrolment", "attendance", "dropout", "graduation"),
             ),
-            Column("days_absent", "int", "Days absent in the month (attendance).",
-                   nullable=True, minimum=0, maximum=31),
-            Column("school_days", "int", "School days in the month (attendance).",
-                   nullable=True, minimum=0, maximum=31),
+            Column(
+                "days_absent",
+                "int",
+                "Days absent in the month (attendance).",
+                nullable=True,
+                minimum=0,
+                maximum=31,
+            ),
+            Column(
+                "school_days",
+                "int",
+                "School days in the month (attendance).",
+                nullable=True,
+                minimum=0,
+                maximum=31,
+            ),
         ),
         defects=ID_DEFECTS,
         baseline=True,
@@ -364,8 +382,7 @@ _add(
         + _person(birth=False, sex=False)
         + (
             Column("credit_code", "string", "Unified social credit code (synthetic)."),
-            Column("event", "string", "Event.", allowed=("baseline", "registered",
-                                                          "deregistered")),
+            Column("event", "string", "Event.", allowed=("baseline", "registered", "deregistered")),
             Column("entity_type", "string", "Type.", allowed=("company", "sole_proprietor")),
             Column("registered_capital", "float", "Registered capital (CNY).", minimum=0),
         ),
@@ -422,8 +439,14 @@ _add(
                 "trigger",
                 "string",
                 "Why the visit happened.",
-                allowed=("hospitalization", "disability", "unemployment", "elderly_alone",
-                         "monitoring", "outreach_list"),
+                allowed=(
+                    "hospitalization",
+                    "disability",
+                    "unemployment",
+                    "elderly_alone",
+                    "monitoring",
+                    "outreach_list",
+                ),
             ),
             Column(
                 "outcome",

@@ -109,8 +109,10 @@ def _print_summary(console: Console, manifest: dict, out: Path) -> None:
         ("onset share of household-months", f"{s['onset_share']:.2%}"),
         ("silent share of hardship months", f"{s['silent_share_of_hardship']:.1%}"),
         ("enrolled (dibao or tekun)", f"{s['enrolled_share']:.2%}"),
-        ("mean p_onset_6m", "n/a" if s["mean_p_onset_6m"] is None
-         else f"{s['mean_p_onset_6m']:.3f}"),
+        (
+            "mean p_onset_6m",
+            "n/a" if s["mean_p_onset_6m"] is None else f"{s['mean_p_onset_6m']:.3f}",
+        ),
     ]
     for agency, n in manifest["counts"]["records_by_agency"].items():
         rows.append((f"records: {agency}", f"{n:,}"))

@@ -53,8 +53,12 @@ TRUTH_SCHEMA = pa.schema(
         ("delay_days", pa.int32()),
     ]
 )
-PARQUET_OPTS = {"compression": "zstd", "compression_level": 1, "use_dictionary": True,
-                "write_statistics": True}
+PARQUET_OPTS = {
+    "compression": "zstd",
+    "compression_level": 1,
+    "use_dictionary": True,
+    "write_statistics": True,
+}
 
 
 def codes(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
@@ -81,8 +85,7 @@ def _ascii_to_arrow(chars: np.ndarray) -> pa.Array:
     else:
         np.cumsum(keep.sum(axis=1), out=offsets[1:])
         data = chars[keep]
-    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets),
-                                                  pa.py_buffer(data)])
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def _strings(values: np.ndarray, mask: np.ndarray | None) -> pa.Array:
@@ -167,9 +170,7 @@ class Recorder:
             mean = rates.mean_delay_months * 30.4
             delay = np.round(rng.exponential(mean, n)).astype(np.int64) if mean > 0 else 0
             recorded_date = event_date + np.asarray(delay).astype("timedelta64[D]")
-        rec_month = (
-            recorded_date.astype("datetime64[M]") - self.month0
-        ).astype(np.int64)
+        rec_month = (recorded_date.astype("datetime64[M]") - self.month0).astype(np.int64)
         rec_month = np.maximum(rec_month, 0)
         ids = codes(PREFIX[agency], np.arange(self.counter[agency], self.counter[agency] + n), 10)
         self.counter[agency] += n
@@ -215,8 +216,9 @@ class Recorder:
         names = self.book.names_arrow.take(pa.array(pid))
         variant = rng.random(n) < rates.name_variant
         if variant.any():
-            replacement = pa.array(list(name_variants(self.book.names[pid[variant]], rng)),
-                                   pa.string())
+            replacement = pa.array(
+                list(name_variants(self.book.names[pid[variant]], rng)), pa.string()
+            )
             names = pa.compute.replace_with_mask(names, pa.array(variant), replacement)
         cols: dict[str, np.ndarray] = {"id_number": ids, "name": names, "_id_missing": missing}
         names_set = set(contract.column_names)
@@ -241,7 +243,7 @@ class Recorder:
                 continue
             label = str(self.month0 + m)
             delivery_id = f"{agency}-{label}"
-            extract = ((self.month0 + m + 1).astype("datetime64[D]") - np.timedelta64(1, "D"))
+            extract = (self.month0 + m + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
             if batches:
                 cols = {k: np.concatenate([b[k] for b in batches]) for k in batches[0]}
             else:
@@ -262,12 +264,16 @@ class Recorder:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._write(table, path)
             self.files[f"agencies/{agency}/{label}.parquet"] = table.num_rows
-            delay = (cols["recorded_date"] - cols["event_date"]).astype(np.int64) if n else \
-                np.zeros(0, np.int64)
+            delay = (
+                (cols["recorded_date"] - cols["event_date"]).astype(np.int64)
+                if n
+                else np.zeros(0, np.int64)
+            )
             truth = pa.table(
                 {
-                    "record_id": pa.array(cols.get("record_id", np.zeros(0, "S1")),
-                                          pa.binary()).cast(pa.string()),
+                    "record_id": pa.array(
+                        cols.get("record_id", np.zeros(0, "S1")), pa.binary()
+                    ).cast(pa.string()),
                     "person_id": pa.array(pid, pa.int64()),
                     "household_id": pa.array(hid, pa.int64()),
                     "delivery_id": pa.array([delivery_id] * n, pa.string()),

@@ -113,8 +113,7 @@ class Groups:
         """Per-household maximum (``empty`` for households with nobody present)."""
         out = np.full(self.H, empty, dtype=np.result_type(values, type(empty)))
         if len(self.valid):
-            out[self.nonempty] = np.maximum.reduceat(values[self.valid],
-                                                     self.starts[self.nonempty])
+            out[self.nonempty] = np.maximum.reduceat(values[self.valid], self.starts[self.nonempty])
         return out
 
     def argmax(self, values: np.ndarray) -> np.ndarray:
@@ -134,12 +133,18 @@ class Groups:
         starts, ends = self.starts, self.ends
         before = np.where(starts > 0, cw[np.maximum(starts - 1, 0)], 0.0) if len(cw) else 0.0
         last = np.maximum(ends - 1, 0)
-        total = np.where(self.nonempty, cw[np.minimum(last, len(cw) - 1)] - before, 0.0) \
-            if len(cw) else np.zeros(self.H)
+        total = (
+            np.where(self.nonempty, cw[np.minimum(last, len(cw) - 1)] - before, 0.0)
+            if len(cw)
+            else np.zeros(self.H)
+        )
         target = before + rng.random(self.H) * total
         pos = np.minimum(np.searchsorted(cw, target, side="right"), last)
-        return np.where(self.nonempty, self.valid[np.minimum(pos, len(cw) - 1)], -1) \
-            if len(cw) else np.full(self.H, -1)
+        return (
+            np.where(self.nonempty, self.valid[np.minimum(pos, len(cw) - 1)], -1)
+            if len(cw)
+            else np.full(self.H, -1)
+        )
 
 
 def person_state(pop: Population, m: int) -> dict[str, np.ndarray]:
@@ -154,15 +159,25 @@ def person_state(pop: Population, m: int) -> dict[str, np.ndarray]:
         present & (pop.work > 0) & (age >= 16) & (age < retire) & (age >= pop.school_leave_age)
     )
     student = present & (age >= 6) & (age < pop.school_leave_age)
-    return {"present": present, "hh": hh, "age": age, "working": working, "student": student,
-            "retired": present & (age >= retire)}
+    return {
+        "present": present,
+        "hh": hh,
+        "age": age,
+        "working": working,
+        "student": student,
+        "retired": present & (age >= retire),
+    }
 
 
 def month_economy(pop: Population, m: int, prices: Prices) -> Economy:
     """The base economy of every household in month m (a pure function of the schedule)."""
     ps = person_state(pop, m)
     present, hh, age, working, student = (
-        ps["present"], ps["hh"], ps["age"], ps["working"], ps["student"]
+        ps["present"],
+        ps["hh"],
+        ps["age"],
+        ps["working"],
+        ps["student"],
     )
     H = pop.n_households
     hh_p = np.where(present, hh, H)  # absent persons go to a dump bin
@@ -209,7 +224,10 @@ def month_economy(pop: Population, m: int, prices: Prices) -> Economy:
     base_job = np.minimum(base_job, 0.2)
     chronic_any = hsum((present & pop.chronic).astype(float)) > 0
     h_ill = np.minimum(
-        0.006 * pop.frailty * np.exp(0.04 * (oldest - 50)) * (1 + 0.8 * chronic_any)
+        0.006
+        * pop.frailty
+        * np.exp(0.04 * (oldest - 50))
+        * (1 + 0.8 * chronic_any)
         * np.exp(-0.2 * z),
         0.08,
     )
@@ -306,14 +324,33 @@ def effective(
 def kernel_inputs(e: Economy) -> tuple[np.ndarray, np.ndarray]:
     """The per-household columns and constants that ``risk_kernel.hardship_kernel`` reads."""
     base = np.stack(
-        [e.n, e.earnings, e.income, e.rigid, e.primary_wage, e.primary_formal.astype(float),
-         e.shock_share, e.illness_oop, e.sigma, e.q_adm],
+        [
+            e.n,
+            e.earnings,
+            e.income,
+            e.rigid,
+            e.primary_wage,
+            e.primary_formal.astype(float),
+            e.shock_share,
+            e.illness_oop,
+            e.sigma,
+            e.q_adm,
+        ],
         axis=1,
     ).astype(np.float64)
     consts = np.array(
-        [e.standard, e.benefit, JOB_CUSHION_LOSS, ILLNESS_EARNINGS_LOSS, DISABILITY_WAGE_LOSS,
-         ILLNESS_EARLY_SHARE, ILL_CATASTROPHIC_COST, ILL_CATASTROPHIC_INCOME_SHARE,
-         DISABILITY_COST, ADMISSION_OOP],
+        [
+            e.standard,
+            e.benefit,
+            JOB_CUSHION_LOSS,
+            ILLNESS_EARNINGS_LOSS,
+            DISABILITY_WAGE_LOSS,
+            ILLNESS_EARLY_SHARE,
+            ILL_CATASTROPHIC_COST,
+            ILL_CATASTROPHIC_INCOME_SHARE,
+            DISABILITY_COST,
+            ADMISSION_OOP,
+        ],
         dtype=np.float64,
     )
     return base, consts

@@ -98,8 +98,9 @@ def _person_book(pop: Population, county: str, rng: np.random.Generator) -> Pers
     elsewhere = (hukou == 2) | (rng.random(pop.n_persons) < 0.04)
     addr = np.where(
         elsewhere,
-        rng.choice(np.array(["510322", "522121", "411324", "341221", "430524", "330205"]),
-                   pop.n_persons),
+        rng.choice(
+            np.array(["510322", "522121", "411324", "341221", "430524", "330205"]), pop.n_persons
+        ),
         county,
     )
     addr, seq = _sequence_numbers(addr, reg_birth, pop.male, rng)
@@ -159,9 +160,11 @@ def check_output(out: Path, config: SimulationConfig, fingerprint: str, force: b
             old = json.loads(manifest.read_text())
         except (OSError, ValueError):
             old = {}
-        same = old.get("config") == config.model_dump(mode="json") and old.get(
-            "parameters_fingerprint"
-        ) == fingerprint and old.get("simulator_version") == SIMULATOR_VERSION
+        same = (
+            old.get("config") == config.model_dump(mode="json")
+            and old.get("parameters_fingerprint") == fingerprint
+            and old.get("simulator_version") == SIMULATOR_VERSION
+        )
         if same and not force:
             return True
         if not force:
@@ -213,8 +216,7 @@ def build_world(
 ) -> tuple[World, Population, object]:
     """The county at the first burn-in month, with a recorder writing under ``out`` (if given)."""
     ss = np.random.SeedSequence(config.seed)
-    rng_geo, rng_pop, rng_book, rng_world, rng_rec = (np.random.default_rng(s)
-                                                       for s in ss.spawn(5))
+    rng_geo, rng_pop, rng_book, rng_world, rng_rec = (np.random.default_rng(s) for s in ss.spawn(5))
     month0 = _month0(config)
     first, last = -config.burn_in_months, config.months - 1
     geo = build_geography(config.county_code, config.households, rng_geo)
@@ -227,8 +229,10 @@ def build_world(
         rec = Recorder(out, book, config.defects, month0, config.months, rng_rec)
     village_codes = geo.villages["village_code"].to_numpy().astype("U12")
     asset_multiple = float(
-        params.get("dibao.asset_limit_multiple_of_annual_standard",
-                   month0.astype("datetime64[D]").astype(date))
+        params.get(
+            "dibao.asset_limit_multiple_of_annual_standard",
+            month0.astype("datetime64[D]").astype(date),
+        )
     )
     world = World(pop, economy_of, rec, rng_world, last, asset_multiple, village_codes)
     return world, pop, geo
@@ -251,8 +255,9 @@ def _run(
         world.economy_of.forget_before(m)
         if deliver:
             if writer is None:
-                writer = pq.ParquetWriter(truth_dir / "household_months.parquet", table.schema,
-                                          **PARQUET_OPTS)
+                writer = pq.ParquetWriter(
+                    truth_dir / "household_months.parquet", table.schema, **PARQUET_OPTS
+                )
             writer.write_table(table)
             hm_rows += table.num_rows
         if progress:
@@ -271,8 +276,9 @@ def _write_static(out: Path, pop: Population, world: World, geo) -> None:
     truth = out / "truth"
     persons = persons_frame(pop)
     persons["disability_grade_onset"] = world.dis_grade_new
-    persons["disability_onset_month"] = np.where(world.dis_onset_month < 32000,
-                                                 world.dis_onset_month, -1).astype(np.int16)
+    persons["disability_onset_month"] = np.where(
+        world.dis_onset_month < 32000, world.dis_onset_month, -1
+    ).astype(np.int16)
     persons["certified_disabled"] = world.certified
     if world.rec is not None:  # identity as registered: what agencies copy, before defects
         persons["id_number"] = world.rec.book.ids
@@ -306,8 +312,9 @@ def _write_static(out: Path, pop: Population, world: World, geo) -> None:
 
 
 def _write_frame(frame, path: Path) -> None:
-    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(
-        frame, preserve_index=False)
+    table = (
+        frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    )
     pq.write_table(table.replace_schema_metadata(None), path, **PARQUET_OPTS)
 
 
@@ -320,8 +327,13 @@ def _sha256(path: Path) -> str:
 
 
 def _manifest(
-    out: Path, config: SimulationConfig, params: ParameterSet, rec: Recorder, hm_rows: int,
-    pop: Population, summary: dict,
+    out: Path,
+    config: SimulationConfig,
+    params: ParameterSet,
+    rec: Recorder,
+    hm_rows: int,
+    pop: Population,
+    summary: dict,
 ) -> dict:
     files = sorted(p for p in out.rglob("*.parquet"))
     month0 = _month0(config)
@@ -339,17 +351,23 @@ def _manifest(
             "household_months": hm_rows,
             "records_by_agency": rec.truth_rows,
             "records_recorded_after_cutoff": rec.after_cutoff,
-            "missing_deliveries": {a: sorted(str(month0 + m) for m in ms)
-                                   for a, ms in rec.missing.items()},
+            "missing_deliveries": {
+                a: sorted(str(month0 + m) for m in ms) for a, ms in rec.missing.items()
+            },
         },
-        "files": {str(p.relative_to(out)): {"sha256": _sha256(p),
-                                            "rows": pq.ParquetFile(p).metadata.num_rows}
-                  for p in files},
+        "files": {
+            str(p.relative_to(out)): {
+                "sha256": _sha256(p),
+                "rows": pq.ParquetFile(p).metadata.num_rows,
+            }
+            for p in files
+        },
         "summary": summary,
         "software": {pkg: metadata.version(pkg) for pkg in ("numpy", "pyarrow", "pandas")},
     }
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False,
-                                           sort_keys=True) + "\n")
+    (out / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    )
     return manifest
 
 

@@ -83,8 +83,9 @@ def build_geography(county_code: str, households: int, rng: np.random.Generator)
         for j in range(k):
             community = j < n_comm
             suffix = f"{j + 1:03d}" if community else f"{200 + j - n_comm:03d}"
-            remote = float(np.clip(town["remoteness"] + rng.normal(0, 0.08) + (0 if community
-                                                                                   else 0.1), 0, 1))
+            remote = float(
+                np.clip(town["remoteness"] + rng.normal(0, 0.08) + (0 if community else 0.1), 0, 1)
+            )
             villages.append(
                 {
                     "village_code": town["township_code"] + suffix,

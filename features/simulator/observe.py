@@ -71,8 +71,14 @@ def month_people(pop: Population, m: int, e: Economy, rng: np.random.Generator) 
     pick_old = groups.pick(np.exp(0.04 * np.clip(ps["age"], 0, 100)), rng)
     pick_any = groups.pick(np.ones(len(hh)), rng)
     return People(
-        present=ps["present"], hh=hh, age=ps["age"], working=ps["working"],
-        student=ps["student"], relation=relation, head=head, pick_old=pick_old,
+        present=ps["present"],
+        hh=hh,
+        age=ps["age"],
+        working=ps["working"],
+        student=ps["student"],
+        relation=relation,
+        head=head,
+        pick_old=pick_old,
         pick_any=pick_any,
     )
 
@@ -97,30 +103,53 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
     p = np.flatnonzero(ps.present)
     hid = ps.hh[p]
     ev = np.maximum(pop.birth[p], past(len(p), 3650))
-    rec.emit("civil_registry", m, p, hid, {
-        "registry_household_no": _registry_no(hid),
-        "event": np.full(len(p), "baseline"),
-        "relation": np.array(RELATIONS)[ps.relation[p]],
-        "hukou_type": np.array(HUKOU)[pop.hukou[hid]],
-        "village_code": _village_codes(w, hid),
-    }, event_date=ev, recorded_date=ev)
+    rec.emit(
+        "civil_registry",
+        m,
+        p,
+        hid,
+        {
+            "registry_household_no": _registry_no(hid),
+            "event": np.full(len(p), "baseline"),
+            "relation": np.array(RELATIONS)[ps.relation[p]],
+            "hukou_type": np.array(HUKOU)[pop.hukou[hid]],
+            "village_code": _village_codes(w, hid),
+        },
+        event_date=ev,
+        recorded_date=ev,
+    )
     # disability certificates
     p = np.flatnonzero(ps.present & w.certified)
     hid = ps.hh[p]
     ev = past(len(p), 3650)
-    rec.emit("disability_registry", m, p, hid, {
-        "certificate_no": codes("DPF", p, 9),
-        "event": np.full(len(p), "baseline"),
-        "disability_type": np.array(DISABILITY_TYPES)[pop.dis_type0[p]],
-        "disability_grade": pop.dis_grade0[p].astype(np.int32),
-        "village_code": _village_codes(w, hid),
-    }, event_date=ev, recorded_date=ev)
+    rec.emit(
+        "disability_registry",
+        m,
+        p,
+        hid,
+        {
+            "certificate_no": codes("DPF", p, 9),
+            "event": np.full(len(p), "baseline"),
+            "disability_type": np.array(DISABILITY_TYPES)[pop.dis_type0[p]],
+            "disability_grade": pop.dis_grade0[p].astype(np.int32),
+            "village_code": _village_codes(w, hid),
+        },
+        event_date=ev,
+        recorded_date=ev,
+    )
     # school enrolment
     p = np.flatnonzero(ps.student & (ps.age < 19))
     hid = ps.hh[p]
     ev = past(len(p), 300)
-    rec.emit("education", m, p, hid, _school_fields(w, p, ps, "baseline"), event_date=ev,
-             recorded_date=ev)
+    rec.emit(
+        "education",
+        m,
+        p,
+        hid,
+        _school_fields(w, p, ps, "baseline"),
+        event_date=ev,
+        recorded_date=ev,
+    )
     # open unemployment registrations
     h = np.flatnonzero(w.unemp_registered & (w.unemp_pid >= 0))
     p = w.unemp_pid[h]
@@ -130,43 +159,76 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
     head = ps.head
     h = np.flatnonzero((head >= 0) & (pop.vehicle_value > 0))
     ev = past(len(h), 3000)
-    rec.emit("vehicle_registry", m, head[h], h, {
-        "plate_no": codes("ZB", h, 7),
-        "event": np.full(len(h), "baseline"),
-        "vehicle_type": np.where(pop.vehicle_value[h] > 150000, "truck", "car"),
-        "purchase_value": pop.vehicle_value[h].astype(float),
-    }, event_date=ev, recorded_date=ev)
+    rec.emit(
+        "vehicle_registry",
+        m,
+        head[h],
+        h,
+        {
+            "plate_no": codes("ZB", h, 7),
+            "event": np.full(len(h), "baseline"),
+            "vehicle_type": np.where(pop.vehicle_value[h] > 150000, "truck", "car"),
+            "purchase_value": pop.vehicle_value[h].astype(float),
+        },
+        event_date=ev,
+        recorded_date=ev,
+    )
     for k in (1, 2):
         h = np.flatnonzero((head >= 0) & (pop.n_property >= k))
         ev = past(len(h), 7000)
-        rec.emit("property_registry", m, head[h], h, {
-            "certificate_no": codes(f"RE{k}", h, 9),
-            "event": np.full(len(h), "baseline"),
-            "property_type": np.where((k == 2) & (rng.random(len(h)) < 0.3), "commercial",
-                                      "residential"),
-            "area_m2": np.round(rng.lognormal(np.log(95), 0.35, len(h)), 1),
-            "village_code": _village_codes(w, h),
-        }, event_date=ev, recorded_date=ev)
+        rec.emit(
+            "property_registry",
+            m,
+            head[h],
+            h,
+            {
+                "certificate_no": codes(f"RE{k}", h, 9),
+                "event": np.full(len(h), "baseline"),
+                "property_type": np.where(
+                    (k == 2) & (rng.random(len(h)) < 0.3), "commercial", "residential"
+                ),
+                "area_m2": np.round(rng.lognormal(np.log(95), 0.35, len(h)), 1),
+                "village_code": _village_codes(w, h),
+            },
+            event_date=ev,
+            recorded_date=ev,
+        )
     p = np.flatnonzero(ps.present & (pop.work == W_SELF) & (ps.age >= 18) & (ps.age < 70))
     ev = past(len(p), 5000)
-    rec.emit("business_registry", m, p, ps.hh[p], {
-        "credit_code": codes("92330226", p, 10),
-        "event": np.full(len(p), "baseline"),
-        "entity_type": np.where(rng.random(len(p)) < 0.15, "company", "sole_proprietor"),
-        "registered_capital": np.round(rng.lognormal(np.log(50000), 1.0, len(p)), -2),
-    }, event_date=ev, recorded_date=ev)
+    rec.emit(
+        "business_registry",
+        m,
+        p,
+        ps.hh[p],
+        {
+            "credit_code": codes("92330226", p, 10),
+            "event": np.full(len(p), "baseline"),
+            "entity_type": np.where(rng.random(len(p)) < 0.15, "company", "sole_proprietor"),
+            "registered_capital": np.round(rng.lognormal(np.log(50000), 1.0, len(p)), -2),
+        },
+        event_date=ev,
+        recorded_date=ev,
+    )
     # rural lists
     h = np.flatnonzero((head >= 0) & (pop.relocated | w.monitored))
     lt = np.where(pop.relocated[h], "relocated", "monitored")
     ev = past(len(h), 1500)
     origin = np.where(pop.origin_village[h] >= 0, pop.origin_village[h], 0)
-    rec.emit("rural_monitoring", m, head[h], h, {
-        "list_type": lt,
-        "event": np.full(len(h), "baseline"),
-        "household_size": _members(w, m, h),
-        "origin_village_code": np.where(pop.relocated[h], w.village_codes[origin], ""),
-        "village_code": _village_codes(w, h),
-    }, event_date=ev, recorded_date=ev)
+    rec.emit(
+        "rural_monitoring",
+        m,
+        head[h],
+        h,
+        {
+            "list_type": lt,
+            "event": np.full(len(h), "baseline"),
+            "household_size": _members(w, m, h),
+            "origin_village_code": np.where(pop.relocated[h], w.village_codes[origin], ""),
+            "village_code": _village_codes(w, h),
+        },
+        event_date=ev,
+        recorded_date=ev,
+    )
 
 
 def _members(w: World, m: int, h: np.ndarray) -> np.ndarray:
@@ -195,8 +257,10 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     H = pop.n_households
     # ---- civil registry: births, deaths, migration, splits
     starting = pop.start == m
-    newborn = starting & (pop.relation == REL["child"]) & (
-        pop.birth >= rec.month_start(m) - np.timedelta64(40, "D")
+    newborn = (
+        starting
+        & (pop.relation == REL["child"])
+        & (pop.birth >= rec.month_start(m) - np.timedelta64(40, "D"))
     )
     born = np.flatnonzero(newborn)
     arrived = np.flatnonzero(starting & ~newborn)
@@ -204,20 +268,32 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     left = np.flatnonzero((pop.end == m) & (pop.exit_kind == 2))
     split = np.flatnonzero(pop.move_month == m)
     left_before = pop.household_at(m - 1)  # the household people died in or left
-    parts = [(born, "birth"), (arrived, "move_in"), (died, "death"), (left, "move_out"),
-             (split, "household_split")]
+    parts = [
+        (born, "birth"),
+        (arrived, "move_in"),
+        (died, "death"),
+        (left, "move_out"),
+        (split, "household_split"),
+    ]
     for p, kind in parts:
         if len(p) == 0:
             continue
         hid = left_before[p] if kind in ("death", "move_out") else ps.hh[p]
         ev_date = pop.birth[p] if kind == "birth" else None
-        rec.emit("civil_registry", m, p, hid, {
-            "registry_household_no": _registry_no(hid),
-            "event": np.full(len(p), kind),
-            "relation": np.array(RELATIONS)[ps.relation[p]],
-            "hukou_type": np.array(HUKOU)[pop.hukou[hid]],
-            "village_code": _village_codes(w, hid),
-        }, event_date=ev_date)
+        rec.emit(
+            "civil_registry",
+            m,
+            p,
+            hid,
+            {
+                "registry_household_no": _registry_no(hid),
+                "event": np.full(len(p), kind),
+                "relation": np.array(RELATIONS)[ps.relation[p]],
+                "hukou_type": np.array(HUKOU)[pop.hukou[hid]],
+                "village_code": _village_codes(w, hid),
+            },
+            event_date=ev_date,
+        )
     # ---- medical claims
     scheme = np.where((pop.work == W_FORMAL) | (pop.formal_pension > 0), "employee", "resident")
     h = np.flatnonzero(ev.admitted)
@@ -230,12 +306,20 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     h = np.flatnonzero((w.I > 0) & (w.ill_pid >= 0))
     p = w.ill_pid[h]
     first = ev.ill_start[h]
-    share = np.select([w.I[h] == 1, w.I[h] == 3], [ILLNESS_EARLY_SHARE, ILL_CATASTROPHIC_COST],
-                      1.0)
+    share = np.select([w.I[h] == 1, w.I[h] == 3], [ILLNESS_EARLY_SHARE, ILL_CATASTROPHIC_COST], 1.0)
     oop = np.round(share * pop.illness_oop[h] * rng.lognormal(-0.02, 0.2, len(h)), 2)
     total = np.round(oop / np.where(scheme[p] == "employee", 0.25, 0.42), 2)
-    _claims(w, m, p, h, np.where(first, "inpatient", "outpatient_serious"), "serious_illness",
-            scheme, total, oop)
+    _claims(
+        w,
+        m,
+        p,
+        h,
+        np.where(first, "inpatient", "outpatient_serious"),
+        "serious_illness",
+        scheme,
+        total,
+        oop,
+    )
     p = np.flatnonzero(ps.present & pop.chronic & (rng.random(pop.n_persons) < 0.5))
     oop = np.round(250 * rng.lognormal(-0.1, 0.4, len(p)), 2)
     _claims(w, m, p, ps.hh[p], "outpatient_chronic", "chronic", scheme, oop * 2.5, oop)
@@ -243,24 +327,37 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     p = np.flatnonzero((w.dis_onset_month == m) & ps.present)
     p = p[rng.random(len(p)) < 0.6]
     w.certified[p] = True
-    rec.emit("disability_registry", m, p, ps.hh[p], {
-        "certificate_no": codes("DPF", p, 9),
-        "event": np.full(len(p), "issued"),
-        "disability_type": np.array(DISABILITY_TYPES)[w.dis_type_new[p]],
-        "disability_grade": w.dis_grade_new[p].astype(np.int32),
-        "village_code": _village_codes(w, ps.hh[p]),
-    }, event_date=rec.month_start(m) + rng.integers(20, 80, len(p)).astype("timedelta64[D]"))
+    rec.emit(
+        "disability_registry",
+        m,
+        p,
+        ps.hh[p],
+        {
+            "certificate_no": codes("DPF", p, 9),
+            "event": np.full(len(p), "issued"),
+            "disability_type": np.array(DISABILITY_TYPES)[w.dis_type_new[p]],
+            "disability_grade": w.dis_grade_new[p].astype(np.int32),
+            "village_code": _village_codes(w, ps.hh[p]),
+        },
+        event_date=rec.month_start(m) + rng.integers(20, 80, len(p)).astype("timedelta64[D]"),
+    )
     p = np.flatnonzero(w.certified & (pop.end == m) & (pop.exit_kind == 1))
     hid = pop.household_at(m - 1)[p]
     grade = np.where(w.dis_grade_new[p] > 0, w.dis_grade_new[p], pop.dis_grade0[p])
     dtype = np.where(w.dis_grade_new[p] > 0, w.dis_type_new[p], pop.dis_type0[p])
-    rec.emit("disability_registry", m, p, hid, {
-        "certificate_no": codes("DPF", p, 9),
-        "event": np.full(len(p), "revoked"),
-        "disability_type": np.array(DISABILITY_TYPES)[dtype],
-        "disability_grade": np.maximum(grade, 1).astype(np.int32),
-        "village_code": _village_codes(w, hid),
-    })
+    rec.emit(
+        "disability_registry",
+        m,
+        p,
+        hid,
+        {
+            "certificate_no": codes("DPF", p, 9),
+            "event": np.full(len(p), "revoked"),
+            "disability_type": np.array(DISABILITY_TYPES)[dtype],
+            "disability_grade": np.maximum(grade, 1).astype(np.int32),
+            "village_code": _village_codes(w, hid),
+        },
+    )
     # ---- education: attendance, new pupils, leavers
     month_of_year = int((rec.month0 + m).astype(int) % 12) + 1
     students = ps.student & (ps.age < 19)
@@ -304,53 +401,92 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     unemployed[w.unemp_pid[w.unemp_pid >= 0]] = True
     p = np.flatnonzero(ps.working & (pop.work == W_FORMAL) & ~unemployed)
     growth = 1.04 ** (m / 12)
-    rec.emit("hr_contributions", m, p, ps.hh[p], {
-        "employer_code": codes("91330226", (p * 7919) % 4000, 10),
-        "contribution_base": np.round(np.clip(pop.wage[p] * growth, 3000, 25000), 0),
-    }, event_date=np.full(len(p), rec.month_start(m)))
+    rec.emit(
+        "hr_contributions",
+        m,
+        p,
+        ps.hh[p],
+        {
+            "employer_code": codes("91330226", (p * 7919) % 4000, 10),
+            "contribution_base": np.round(np.clip(pop.wage[p] * growth, 3000, 25000), 0),
+        },
+        event_date=np.full(len(p), rec.month_start(m)),
+    )
     # ---- assets: a few new vehicles, sales under hardship
     head = ps.head
     rich = (e.income / np.maximum(e.n, 1) > 4000) & (head >= 0)
     h = np.flatnonzero(rich & (rng.random(H) < 0.002))
-    rec.emit("vehicle_registry", m, head[h], h, {
-        "plate_no": codes("ZB", h + 5_000_000 + m * 10_000_000, 8),
-        "event": np.full(len(h), "registered"),
-        "vehicle_type": np.full(len(h), "car"),
-        "purchase_value": np.round(rng.lognormal(np.log(120000), 0.4, len(h)), -2),
-    })
-    h = np.flatnonzero((pop.vehicle_value > 0) & w.hardship & (head >= 0)
-                       & (rng.random(H) < 0.03))
-    rec.emit("vehicle_registry", m, head[h], h, {
-        "plate_no": codes("ZB", h, 7),
-        "event": np.full(len(h), "deregistered"),
-        "vehicle_type": np.full(len(h), "car"),
-        "purchase_value": pop.vehicle_value[h].astype(float),
-    })
+    rec.emit(
+        "vehicle_registry",
+        m,
+        head[h],
+        h,
+        {
+            "plate_no": codes("ZB", h + 5_000_000 + m * 10_000_000, 8),
+            "event": np.full(len(h), "registered"),
+            "vehicle_type": np.full(len(h), "car"),
+            "purchase_value": np.round(rng.lognormal(np.log(120000), 0.4, len(h)), -2),
+        },
+    )
+    h = np.flatnonzero((pop.vehicle_value > 0) & w.hardship & (head >= 0) & (rng.random(H) < 0.03))
+    rec.emit(
+        "vehicle_registry",
+        m,
+        head[h],
+        h,
+        {
+            "plate_no": codes("ZB", h, 7),
+            "event": np.full(len(h), "deregistered"),
+            "vehicle_type": np.full(len(h), "car"),
+            "purchase_value": pop.vehicle_value[h].astype(float),
+        },
+    )
     # ---- utility arrears (a consequence of low income)
     low = w.hardship | (w.y < 1.2 * e.standard)
     u = rng.random(H)
-    w.arrears = np.where(e.n > 0, np.where(low & (u < 0.5), w.arrears + 1,
-                                           np.where(~low & (u < 0.6), 0, w.arrears)), 0)
+    w.arrears = np.where(
+        e.n > 0,
+        np.where(low & (u < 0.5), w.arrears + 1, np.where(~low & (u < 0.6), 0, w.arrears)),
+        0,
+    )
     w.arrears = w.arrears.astype(np.int16)
     h = np.flatnonzero((w.arrears >= 2) & (head >= 0))
-    rec.emit("utility_arrears", m, head[h], h, {
-        "account_no": codes("E", h, 10),
-        "months_in_arrears": w.arrears[h].astype(np.int32),
-        "amount_due": np.round(w.arrears[h] * rng.uniform(60, 140, len(h)), 2),
-        "village_code": _village_codes(w, h),
-    })
+    rec.emit(
+        "utility_arrears",
+        m,
+        head[h],
+        h,
+        {
+            "account_no": codes("E", h, 10),
+            "months_in_arrears": w.arrears[h].astype(np.int32),
+            "amount_due": np.round(w.arrears[h] * rng.uniform(60, 140, len(h)), 2),
+            "village_code": _village_codes(w, h),
+        },
+    )
 
 
 def _unemployment(
-    w: World, m: int, p: np.ndarray, h: np.ndarray, event: str, amount: float | None,
+    w: World,
+    m: int,
+    p: np.ndarray,
+    h: np.ndarray,
+    event: str,
+    amount: float | None,
     **dates: np.ndarray,
 ) -> None:
-    w.rec.emit("hr_unemployment", m, p, h, {
-        "registration_no": codes("UR", h, 9),
-        "event": np.full(len(p), event),
-        "amount": np.full(len(p), np.nan if amount is None else amount),
-        "village_code": _village_codes(w, h),
-    }, **dates)
+    w.rec.emit(
+        "hr_unemployment",
+        m,
+        p,
+        h,
+        {
+            "registration_no": codes("UR", h, 9),
+            "event": np.full(len(p), event),
+            "amount": np.full(len(p), np.nan if amount is None else amount),
+            "village_code": _village_codes(w, h),
+        },
+        **dates,
+    )
 
 
 def _claims(w, m, p, h, claim_type, group, scheme, total, oop) -> None:
@@ -358,14 +494,20 @@ def _claims(w, m, p, h, claim_type, group, scheme, total, oop) -> None:
     if n == 0:
         return
     ct = np.broadcast_to(np.asarray(claim_type), (n,)).copy()
-    w.rec.emit("medical_claims", m, p, h, {
-        "claim_type": ct,
-        "diagnosis_group": np.full(n, group),
-        "scheme": scheme[p],
-        "total_cost": total,
-        "fund_paid": np.round(total - oop, 2),
-        "out_of_pocket": oop,
-    })
+    w.rec.emit(
+        "medical_claims",
+        m,
+        p,
+        h,
+        {
+            "claim_type": ct,
+            "diagnosis_group": np.full(n, group),
+            "scheme": scheme[p],
+            "total_cost": total,
+            "fund_paid": np.round(total - oop, 2),
+            "out_of_pocket": oop,
+        },
+    )
 
 
 assert set(CONTRACTS)  # contracts are the single source of column names

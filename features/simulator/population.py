@@ -183,8 +183,10 @@ def _new_households(
     p_hh, p_age, p_male, p_rel = p_hh[order], p_age[order], p_male[order], p_rel[order]
     P = len(p_hh)
     day0 = (month0.astype("datetime64[M]") + month).astype("datetime64[D]")
-    birth = day0 - (p_age * 365.25).astype("timedelta64[D]") - rng.integers(0, 30, P).astype(
-        "timedelta64[D]"
+    birth = (
+        day0
+        - (p_age * 365.25).astype("timedelta64[D]")
+        - rng.integers(0, 30, P).astype("timedelta64[D]")
     )
     byear = birth.astype("datetime64[Y]").astype(int) + 1970
     p_urban = urban[p_hh]
@@ -223,14 +225,17 @@ def _new_households(
         default=0.0,
     )
     spread = np.where(work == W_FORMAL, 0.30, np.where(work == W_SELF, 0.55, 0.45))
-    wage = base_wage * mult * np.where(p_urban, 1.12, 1.0) * np.exp(
-        rng.normal(-spread**2 / 2, spread)
+    wage = (
+        base_wage
+        * mult
+        * np.where(p_urban, 1.12, 1.0)
+        * np.exp(rng.normal(-(spread**2) / 2, spread))
     )
     # pensions: employee pension for those with a formal work history
     formal_hist = np.where(work == W_FORMAL, True, u(P) < np.where(p_urban, 0.55, 0.12))
-    formal_pension = np.where(
-        formal_hist, 3600 * np.exp(rng.normal(-0.045, 0.3, P)), 0.0
-    ).astype(np.float32)
+    formal_pension = np.where(formal_hist, 3600 * np.exp(rng.normal(-0.045, 0.3, P)), 0.0).astype(
+        np.float32
+    )
 
     chronic = u(P) < np.clip(0.02 + 0.006 * np.maximum(p_age - 40, 0), 0, 0.45)
     p_dis = np.clip(0.008 + 0.0011 * np.maximum(p_age - 30, 0), 0, 0.12)
@@ -395,9 +400,8 @@ def build_population(
             mother_hh = cur[birth_p]
             babies = {
                 "hh": mother_hh,
-                "birth": np.full(nb, day, "datetime64[D]") + rng.integers(0, 28, nb).astype(
-                    "timedelta64[D]"
-                ),
+                "birth": np.full(nb, day, "datetime64[D]")
+                + rng.integers(0, 28, nb).astype("timedelta64[D]"),
                 "male": rng.random(nb) < 0.52,
                 "relation": np.full(nb, REL["child"], np.int8),
                 "edu": np.zeros(nb, np.int8),
@@ -407,9 +411,7 @@ def build_population(
                 "chronic": np.zeros(nb, bool),
                 "dis_grade0": np.zeros(nb, np.int8),
                 "dis_type0": np.zeros(nb, np.int8),
-                "school_leave_age": np.where(rng.random(nb) < 0.6, 22.0, 18.5).astype(
-                    np.float32
-                ),
+                "school_leave_age": np.where(rng.random(nb) < 0.6, 22.0, 18.5).astype(np.float32),
             }
             babies["birth"] = np.minimum(babies["birth"], day + np.timedelta64(27, "D"))
             parts = [babies]

@@ -24,11 +24,21 @@ PROGRAM = {1: "dibao", 2: "tekun"}
 CHANNEL = ("application", "visit", "automatic")
 
 TRIG_NONE, TRIG_HOSP, TRIG_DIS, TRIG_UNEMP = 0, 1, 2, 3
-TRIGGER_LABELS = np.array(["elderly_alone", "hospitalization", "disability", "unemployment"],
-                          )
-PROGRAMS_SORTED = np.array(sorted(["dibao", "tekun", "temporary", "medical_assistance",
-                                   "disability_living_subsidy", "disability_care_subsidy"]),
-                           )
+TRIGGER_LABELS = np.array(
+    ["elderly_alone", "hospitalization", "disability", "unemployment"],
+)
+PROGRAMS_SORTED = np.array(
+    sorted(
+        [
+            "dibao",
+            "tekun",
+            "temporary",
+            "medical_assistance",
+            "disability_living_subsidy",
+            "disability_care_subsidy",
+        ]
+    ),
+)
 
 
 def _apply_propensity(w: World, e: Economy, ps: People) -> np.ndarray:
@@ -71,15 +81,21 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
         prog = np.broadcast_to(np.asarray(program), (len(ok),))[ok]
         chan = np.broadcast_to(np.asarray(channel), (len(ok),))[ok]
         amt = np.full(n, np.nan) if amount is None else np.broadcast_to(amount, (len(ok),))[ok]
-        w.rec.emit("civil_assistance", m, p, h, {
-            "case_no": codes("MZ", h * 8 + np.searchsorted(PROGRAMS_SORTED, prog), 10),
-            "program": prog,
-            "event": np.full(n, event),
-            "channel": chan,
-            "household_size": np.maximum(e.n[h], 1).astype(np.int32),
-            "amount": np.round(amt.astype(float), 2),
-            "village_code": w.village_codes[pop.village[h]],
-        })
+        w.rec.emit(
+            "civil_assistance",
+            m,
+            p,
+            h,
+            {
+                "case_no": codes("MZ", h * 8 + np.searchsorted(PROGRAMS_SORTED, prog), 10),
+                "program": prog,
+                "event": np.full(n, event),
+                "channel": chan,
+                "household_size": np.maximum(e.n[h], 1).astype(np.int32),
+                "amount": np.round(amt.astype(float), 2),
+                "village_code": w.village_codes[pop.village[h]],
+            },
+        )
 
     # ---- households that dissolved leave their programs
     gone = (w.enrolled > 0) & ~active
@@ -104,15 +120,14 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     # ---- reviews: yearly; exit when the means test is passed
     review = (w.enrolled > 0) & active & (m > w.enrol_since) & ((m - w.enrol_since) % 12 == 0)
     h = np.flatnonzero(review & (y_obs >= S * 1.05))
-    assist(h, np.array(["", "dibao", "tekun"])[w.enrolled[h]], "enrolment_end",
-           "application")
+    assist(h, np.array(["", "dibao", "tekun"])[w.enrolled[h]], "enrolment_end", "application")
     w.enrolled[h] = 0
     # ---- payments
     h = np.flatnonzero(w.enrolled > 0)
-    amount = np.where(w.enrolled[h] == P_TEKUN, 1.3 * S,
-                      np.maximum(S - np.clip(y_obs[h], 0, S), 0.1 * S) * e.n[h])
-    assist(h, np.array(["", "dibao", "tekun"])[w.enrolled[h]], "payment", "application",
-           amount)
+    amount = np.where(
+        w.enrolled[h] == P_TEKUN, 1.3 * S, np.maximum(S - np.clip(y_obs[h], 0, S), 0.1 * S) * e.n[h]
+    )
+    assist(h, np.array(["", "dibao", "tekun"])[w.enrolled[h]], "payment", "application", amount)
     # ---- new applications
     prop = _apply_propensity(w, e, ps)
     base = np.where(w.hardship, 0.07, np.where(y < 1.5 * S, 0.006, 0.0004))
@@ -124,8 +139,7 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     w.pending_channel[h] = 0
     w.decide_month[h] = m + 1 + (rng.random(len(h)) < 0.5)
     w.last_app[h] = m
-    assist(h, np.array(["", "dibao", "tekun"])[w.pending[h]], "application",
-           "application")
+    assist(h, np.array(["", "dibao", "tekun"])[w.pending[h]], "application", "application")
     # ---- visits: yesterday's recorded triggers and routine visits
     u = rng.random(H)
     p_visit = np.select(
@@ -147,12 +161,18 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     in_need = found & np.where(need, r < 0.85 + 0.04, r < 0.04 + 0.04)
     outcome = np.where(~found, "not_found", np.where(in_need, "in_need", "not_in_need"))
     if emit and len(h):
-        w.rec.emit("visits", m, head[h], h, {
-            "visit_id": codes("V", m * 10_000_000 + h, 12),
-            "trigger": trig[h],
-            "outcome": outcome,
-            "village_code": w.village_codes[pop.village[h]],
-        })
+        w.rec.emit(
+            "visits",
+            m,
+            head[h],
+            h,
+            {
+                "visit_id": codes("V", m * 10_000_000 + h, 12),
+                "trigger": trig[h],
+                "outcome": outcome,
+                "village_code": w.village_codes[pop.village[h]],
+            },
+        )
     start = h[in_need & (w.enrolled[h] == 0) & (w.pending[h] == 0)]
     w.pending[start] = np.where(tekun_case[start], P_TEKUN, P_DIBAO)
     w.pending_channel[start] = 1
@@ -175,11 +195,16 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     eligible = ill & ((w.enrolled > 0) | ((y < 1.5 * S) & (rng.random(H) < 0.1 * prop)))
     h = np.flatnonzero(eligible)
     first = ~w.med_enrolled[h]
-    assist(h[first], "medical_assistance", "enrolment_start", "automatic",
-           who=w.ill_pid[h[first]])
+    assist(h[first], "medical_assistance", "enrolment_start", "automatic", who=w.ill_pid[h[first]])
     w.med_enrolled[h] = True
-    assist(h, "medical_assistance", "payment", "automatic",
-           np.round(0.7 * pop.illness_oop[h], 2), who=w.ill_pid[h])
+    assist(
+        h,
+        "medical_assistance",
+        "payment",
+        "automatic",
+        np.round(0.7 * pop.illness_oop[h], 2),
+        who=w.ill_pid[h],
+    )
     w.med_enrolled &= w.I > 0
     # ---- disability subsidies
     present = ps.present
@@ -202,8 +227,14 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     w.care_subsidy &= present
     p = np.flatnonzero(w.living_subsidy | w.care_subsidy)
     kind = np.where(w.care_subsidy[p], "disability_care_subsidy", "disability_living_subsidy")
-    assist(ps.hh[p], kind, "payment", "automatic",
-           np.where(w.care_subsidy[p], 0.2 * S, 0.15 * S), who=p)
+    assist(
+        ps.hh[p],
+        kind,
+        "payment",
+        "automatic",
+        np.where(w.care_subsidy[p], 0.2 * S, 0.15 * S),
+        who=p,
+    )
     # ---- rural monitoring list (防止返贫监测): added by village surveys, removed on recovery
     rural = ~pop.urban & active & (head >= 0)
     add = rural & ~w.monitored & w.hardship & (w.enrolled == 0) & (rng.random(H) < 0.05)
@@ -211,11 +242,17 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     if emit:
         for mask, kind in ((add, "added"), (remove & (head >= 0), "removed")):
             h = np.flatnonzero(mask)
-            w.rec.emit("rural_monitoring", m, head[h], h, {
-                "list_type": np.full(len(h), "monitored"),
-                "event": np.full(len(h), kind),
-                "household_size": np.maximum(e.n[h], 1).astype(np.int32),
-                "origin_village_code": np.full(len(h), ""),
-                "village_code": w.village_codes[pop.village[h]],
-            })
+            w.rec.emit(
+                "rural_monitoring",
+                m,
+                head[h],
+                h,
+                {
+                    "list_type": np.full(len(h), "monitored"),
+                    "event": np.full(len(h), kind),
+                    "household_size": np.maximum(e.n[h], 1).astype(np.int32),
+                    "origin_village_code": np.full(len(h), ""),
+                    "village_code": w.village_codes[pop.village[h]],
+                },
+            )
     w.monitored = (w.monitored | add) & ~remove

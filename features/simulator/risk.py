@@ -31,8 +31,16 @@ CHUNK = 25_000
 DTYPE = np.float32
 
 _FIELDS = (
-    "n", "earnings", "income", "rigid", "primary_wage", "primary_formal", "shock_share",
-    "sigma", "illness_oop", "q_adm",
+    "n",
+    "earnings",
+    "income",
+    "rigid",
+    "primary_wage",
+    "primary_formal",
+    "shock_share",
+    "sigma",
+    "illness_oop",
+    "q_adm",
 )
 _B = (slice(None), None, None, None, None)
 _J = np.arange(3).reshape(1, 1, 3, 1, 1)
@@ -76,7 +84,7 @@ class RiskBuffer:
         self.ti = np.zeros((self.SLOTS, n, 4, 4), DTYPE)
         self.hd = np.zeros((self.SLOTS, n), DTYPE)
         self.h = np.zeros((self.SLOTS, n, 2, 3, 4, 2), DTYPE)
-        self.months = np.full(self.SLOTS, -10**6)
+        self.months = np.full(self.SLOTS, -(10**6))
 
     def add(self, e: Economy) -> None:
         slot = e.month % self.SLOTS
@@ -105,9 +113,19 @@ class RiskBuffer:
         if not all(self.months[s] == m for s, m in zip(slots, months, strict=True)):
             raise RuntimeError("risk buffer does not hold the requested months")
         out = onset_kernel(
-            idx.astype(np.int64), slots, K.astype(np.int64), J.astype(np.int64),
-            I.astype(np.int64), D.astype(np.int64), history.astype(np.int64),
-            self.tj, self.ti, self.hd, self.h, SHOCK_ON, SHOCK_OFF,
+            idx.astype(np.int64),
+            slots,
+            K.astype(np.int64),
+            J.astype(np.int64),
+            I.astype(np.int64),
+            D.astype(np.int64),
+            history.astype(np.int64),
+            self.tj,
+            self.ti,
+            self.hd,
+            self.h,
+            SHOCK_ON,
+            SHOCK_OFF,
         )
         return np.clip(out, 0.0, 1.0)
 
@@ -158,8 +176,7 @@ def onset_probability_reference(
 ) -> np.ndarray:
     """The same probability with array operations (slower; kept to check the kernel)."""
     tables = [
-        np.ascontiguousarray(np.moveaxis(hardship_table(e, compiled=False), 0, -1))
-        for e in future
+        np.ascontiguousarray(np.moveaxis(hardship_table(e, compiled=False), 0, -1)) for e in future
     ]
     moves = [
         (

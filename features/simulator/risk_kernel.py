@@ -116,10 +116,29 @@ def hardship_kernel(
 
     Returns P(hardship) as [n, K, J, I, D]. A test checks it against the array version.
     """
-    (standard, benefit, cushion_loss, ill_loss, dis_wage_loss, early_share, cat_cost,
-     cat_income_share, dis_cost, admission_cost) = (
-        consts[0], consts[1], consts[2], consts[3], consts[4], consts[5], consts[6],
-        consts[7], consts[8], consts[9])
+    (
+        standard,
+        benefit,
+        cushion_loss,
+        ill_loss,
+        dis_wage_loss,
+        early_share,
+        cat_cost,
+        cat_income_share,
+        dis_cost,
+        admission_cost,
+    ) = (
+        consts[0],
+        consts[1],
+        consts[2],
+        consts[3],
+        consts[4],
+        consts[5],
+        consts[6],
+        consts[7],
+        consts[8],
+        consts[9],
+    )
     n = base.shape[0]
     out = np.zeros((n, 2, 3, 4, 2), np.float32)
     root2 = math.sqrt(2.0)

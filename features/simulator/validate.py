@@ -78,8 +78,14 @@ def calibration_table(p: np.ndarray, y: np.ndarray, bins: int = 10) -> pd.DataFr
         se = float(np.sqrt(max(mean_p * (1 - mean_p), 1e-12) / len(idx)))
         tol = max(0.01, 2 * se)
         rows.append(
-            {"bin": k, "n": len(idx), "mean_p": mean_p, "observed": rate, "tolerance": tol,
-             "ok": abs(rate - mean_p) <= tol}
+            {
+                "bin": k,
+                "n": len(idx),
+                "mean_p": mean_p,
+                "observed": rate,
+                "tolerance": tol,
+                "ok": abs(rate - mean_p) <= tol,
+            }
         )
     return pd.DataFrame(rows)
 
@@ -137,8 +143,9 @@ def namesake_share(out: Path) -> float:
 def defect_rates(out: Path, agency: str) -> dict[str, float]:
     """Observed defect shares of an agency's records, from the record truth."""
     t = pq.read_table(out / "truth" / "records" / agency).to_pandas()
-    persons = pq.read_table(out / "truth" / "persons.parquet",
-                            columns=["person_id", "birth_date"]).to_pandas()
+    persons = pq.read_table(
+        out / "truth" / "persons.parquet", columns=["person_id", "birth_date"]
+    ).to_pandas()
     born = persons.set_index("person_id")["birth_date"].reindex(t["person_id"])
     return {
         "records": len(t),

@@ -159,8 +159,9 @@ class World:
         who = ps.pick_old[dis_new]
         who = who[who >= 0]
         self.dis_grade_new[who] = rng.choice(4, len(who), p=[0.15, 0.25, 0.30, 0.30]) + 1
-        self.dis_type_new[who] = rng.choice(7, len(who), p=[0.14, 0.22, 0.02, 0.36, 0.08,
-                                                             0.09, 0.09])
+        self.dis_type_new[who] = rng.choice(
+            7, len(who), p=[0.14, 0.22, 0.02, 0.36, 0.08, 0.09, 0.09]
+        )
         self.dis_onset_month[who] = m
 
     # ---------------------------------------------------------------- programs
@@ -228,9 +229,11 @@ class World:
                 "illness_state": self.I[idx],
                 "disability_onset": self.D[idx],
                 "months_since_job_loss": np.minimum(m - self.last_job_loss[idx], 999).astype(
-                    np.int16),
+                    np.int16
+                ),
                 "months_since_illness": np.minimum(m - self.last_ill_start[idx], 999).astype(
-                    np.int16),
+                    np.int16
+                ),
                 "township_shock": Kh[idx].astype(bool),
                 "hospital_admission": self.admitted[idx],
                 "severe_disability_members": e.severe_disabled[idx].astype(np.int16)

@@ -134,8 +134,7 @@ def test_existing_different_simulation_is_not_overwritten(tmp_path: Path, capsys
     assert len(err.strip().splitlines()) == 1
     assert (out / "manifest.json").read_bytes() == before
     # --force replaces it on purpose
-    code, _, _ = run_cli(["simulate", *SMALL, "--seed", "2", "--out", str(out), "--force"],
-                         capsys)
+    code, _, _ = run_cli(["simulate", *SMALL, "--seed", "2", "--out", str(out), "--force"], capsys)
     assert code == 0
     assert json.loads((out / "manifest.json").read_text())["config"]["seed"] == 2
 
@@ -161,8 +160,12 @@ def test_workspace_flag_and_env(tmp_path: Path, capsys, monkeypatch):
 
 def test_help_on_every_command():
     for args in (["--help"], ["simulate", "--help"], ["contracts", "--help"]):
-        proc = subprocess.run([sys.executable, "-m", "outreach.cli", *args],
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "outreach.cli", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert proc.returncode == 0, proc.stderr
         assert "Usage" in proc.stdout
 

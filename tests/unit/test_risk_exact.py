@@ -52,8 +52,13 @@ def test_compiled_kernel_equals_the_array_reference(params):
     idx = np.flatnonzero(world.economy_of(2).n > 0)
     fast = world.risk_at(2, idx)
     future = [world.economy_of(2 + k) for k in range(1, HORIZON + 1)]
-    states = [world.J[idx], world.I[idx], world.D[idx],
-              world.K_town[pop.township[idx]], world.history[idx]]
+    states = [
+        world.J[idx],
+        world.I[idx],
+        world.D[idx],
+        world.K_town[pop.township[idx]],
+        world.history[idx],
+    ]
     slow = onset_probability_reference(future, idx, *[s.astype(np.int64) for s in states])
     assert np.abs(fast - slow).max() < 1e-5
     assert slow.max() > 0.05

@@ -78,7 +78,6 @@ class Economy:
     oldest: np.ndarray
     elderly_alone: np.ndarray
     n_children: np.ndarray
-    n_students: np.ndarray
     severe_disabled: np.ndarray  # members with grade 1-2 at entry
     primary: np.ndarray  # person index of the primary earner (-1 if none)
     pop: Population  # a reference, to rebuild the grouping on demand
@@ -277,7 +276,6 @@ def month_economy(pop: Population, m: int, prices: Prices) -> Economy:
         oldest=oldest,
         elderly_alone=(n == 1) & (oldest >= 65),
         n_children=hsum((present & (age < 18)).astype(float)),
-        n_students=hsum(student.astype(float)),
         severe_disabled=hsum(severe.astype(float)),
         primary=primary,
         pop=pop,

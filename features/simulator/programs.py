@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from features.contracts import CONTRACTS
 from features.simulator.agencies import codes
 from features.simulator.economy import Economy
 
@@ -20,25 +21,14 @@ if TYPE_CHECKING:
     from features.simulator.world import World
 
 P_DIBAO, P_TEKUN = 1, 2
-PROGRAM = {1: "dibao", 2: "tekun"}
 CHANNEL = ("application", "visit", "automatic")
 
 TRIG_NONE, TRIG_HOSP, TRIG_DIS, TRIG_UNEMP = 0, 1, 2, 3
 TRIGGER_LABELS = np.array(
     ["elderly_alone", "hospitalization", "disability", "unemployment"],
 )
-PROGRAMS_SORTED = np.array(
-    sorted(
-        [
-            "dibao",
-            "tekun",
-            "temporary",
-            "medical_assistance",
-            "disability_living_subsidy",
-            "disability_care_subsidy",
-        ]
-    ),
-)
+# case numbers encode the program: its position among the contract's programs, sorted
+PROGRAMS_SORTED = np.array(sorted(CONTRACTS["civil_assistance"].column("program").allowed))
 
 
 def _apply_propensity(w: World, e: Economy, ps: People) -> np.ndarray:

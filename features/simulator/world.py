@@ -235,6 +235,10 @@ class World:
                     np.int16
                 ),
                 "township_shock": Kh[idx].astype(bool),
+                # 0 none, 1 flood, 2 epidemic
+                "township_shock_kind": np.where(
+                    Kh[idx] > 0, self.shock_kind[pop.township[idx]], 0
+                ).astype(np.int8),
                 "hospital_admission": self.admitted[idx],
                 "severe_disability_members": e.severe_disabled[idx].astype(np.int16)
                 + np.bincount(

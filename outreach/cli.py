@@ -74,15 +74,7 @@ def simulate(
     params = load_parameters(settings.params_dir)
     target = out if out is not None else settings.raw_dir
     console = _console()
-    with Progress(
-        TextColumn("[bold]simulate[/bold] {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-        disable=not console.is_terminal,
-    ) as bar:
+    with _bar(console, "simulate") as bar:
         task = bar.add_task("months (incl. burn-in)", total=None)
 
         def progress(_: str, done: int, total: int) -> None:
@@ -144,6 +136,223 @@ def contracts(
         return
     path.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {path}")
+
+
+def _bar(console: Console, label: str) -> Progress:
+    return Progress(
+        TextColumn(f"[bold]{label}[/bold] {{task.description}}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    )
+
+
+def _write_report(settings: Settings, stage: str, report: dict) -> Path:
+    """Write a stage's JSON report to ``reports/<stage>/<UTC time>.json`` and ``latest.json``."""
+    import json
+    from datetime import UTC, datetime
+
+    folder = settings.reports_dir / stage
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
+    path = folder / f"{stamp}.json"
+    path.write_text(text, encoding="utf-8")
+    (folder / "latest.json").write_text(text, encoding="utf-8")
+    return path
+
+
+@app.command()
+def ingest(
+    raw: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder holding agencies/<agency>/<YYYY-MM>.parquet|csv "
+            "(default: <workspace>/data/raw)."
+        ),
+    ] = None,
+    encoding: Annotated[
+        str, typer.Option(help="Encoding of CSV deliveries: auto (UTF-8, else GBK), utf-8 or gbk.")
+    ] = "auto",
+    workspace: Workspace = None,
+) -> None:
+    """Validate agency deliveries into the warehouse: quarantine bad rows, reconcile every file."""
+    from features import warehouse
+    from features.ingest import ingest as run_ingest
+    from features.ingest import summarize
+    from features.pseudonym import load_pseudonymizer
+
+    settings = _settings(workspace)
+    source = raw if raw is not None else settings.raw_dir
+    keys = load_pseudonymizer(settings.secret_path)
+    console = _console()
+    with warehouse.connect(settings.warehouse_path) as con, _bar(console, "ingest") as bar:
+        task = bar.add_task("deliveries", total=None)
+        results = run_ingest(
+            con, source, keys, encoding,
+            progress=lambda done, total, agency: bar.update(
+                task, completed=done, total=total, description=agency
+            ),
+        )  # fmt: skip
+    report = summarize(results)
+    path = _write_report(settings, "ingest", report)
+    _print_ingest(console, report)
+    for line in report["rejected"]:
+        print(f"rejected: {line}", file=sys.stderr)
+    console.print(f"report: {path}")
+    if not report["reconciles"]:
+        raise OutreachError("the reconciliation failed: received != accepted + quarantined")
+    if report["rejected"]:
+        raise OutreachError(f"{len(report['rejected'])} deliveries rejected (see above)")
+
+
+def _print_ingest(console: Console, report: dict) -> None:
+    table = Table(title="Reconciliation: rows received = accepted + quarantined")
+    for col in ("agency", "files", "new", "unchanged", "rejected", "received", "accepted",
+                "quarantined"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "agency" else "right")
+    for agency, a in report["by_agency"].items():
+        table.add_row(
+            agency, str(a["deliveries"]), str(a["accepted"]), str(a["unchanged"]),
+            str(a["rejected"]), f"{a['rows_received']:,}", f"{a['rows_accepted']:,}",
+            f"{a['rows_quarantined']:,}",
+        )  # fmt: skip
+    console.print(table)
+    if report["quarantine_by_reason"]:
+        reasons = Table(title="Quarantined rows by reason")
+        reasons.add_column("reason")
+        reasons.add_column("rows", justify="right")
+        reasons.add_column("meaning")
+        for k, v in report["quarantine_by_reason"].items():
+            reasons.add_row(k, f"{v:,}", report["reason_codes"][k])
+        console.print(reasons)
+
+
+@app.command()
+def link(
+    table: Annotated[
+        Path | None,
+        typer.Option(help="Link this person table (CSV or Parquet) instead of the warehouse."),
+    ] = None,
+    map_: Annotated[
+        str | None,
+        typer.Option(
+            "--map",
+            help="With --table: name=COL,birth_date=COL,sex=COL,address=COL[,id=COL] (any subset).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="With --table: the output file (.csv or .parquet).")
+    ] = None,
+    encoding: Annotated[str, typer.Option(help="With a CSV --table: auto, utf-8 or gbk.")] = "auto",
+    retrain: Annotated[
+        bool, typer.Option(help="Learn the match model again instead of reusing the saved one.")
+    ] = False,
+    workspace: Workspace = None,
+) -> None:
+    """Resolve records to persons and persons to households (or deduplicate any person table)."""
+    from features.pseudonym import load_pseudonymizer
+
+    settings = _settings(workspace)
+    keys = load_pseudonymizer(settings.secret_path)
+    console = _console()
+    if table is not None or map_ is not None or out is not None:
+        _link_table(console, settings, keys, table, map_, out, encoding)
+        return
+    from features import warehouse
+    from features.linkage import link as run_link
+
+    if not settings.warehouse_path.exists():
+        raise OutreachError(f"no warehouse at {settings.warehouse_path}; run `outreach ingest`")
+    truth = settings.raw_dir / "truth"
+    with warehouse.connect(settings.warehouse_path) as con, _bar(console, "link") as bar:
+        task = bar.add_task("", total=None)
+        report = run_link(
+            con,
+            keys,
+            settings.data_dir / "linkage" / "model.json",
+            retrain=retrain,
+            truth_dir=truth if truth.is_dir() else None,
+            progress=lambda msg: bar.update(task, description=msg),
+        )
+    data = report.as_dict()
+    path = _write_report(settings, "link", data)
+    _print_link(console, data)
+    console.print(f"report: {path}")
+
+
+def _link_table(console, settings, keys, table, map_, out, encoding) -> None:
+    from features.errors import ConfigError
+    from features.ingest import RejectedDelivery, read_delivery
+    from features.linkage import link_table, parse_map
+
+    if table is None or map_ is None or out is None:
+        raise ConfigError("--table, --map and --out go together")
+    if not table.is_file():
+        raise ConfigError(f"--table {table} is not a file")
+    if out.suffix not in (".csv", ".parquet"):
+        raise ConfigError("--out must end in .csv or .parquet")
+    if out.resolve() == table.resolve():
+        raise ConfigError("--out must differ from --table (the input is never changed)")
+    if table.suffix not in (".csv", ".parquet"):
+        raise ConfigError("--table must be a .csv or .parquet file")
+    try:
+        raw = read_delivery(table, encoding)
+    except RejectedDelivery as exc:
+        raise ConfigError(str(exc).replace(f"{table.parent.name}/", "", 1)) from None
+    import pyarrow as pa
+
+    frame = raw.to_pandas() if isinstance(raw, pa.Table) else raw
+    if len(frame) == 0:
+        raise ConfigError(f"{table.name}: no rows")
+    mapping = parse_map(map_, list(frame.columns))
+    with _bar(console, "link") as bar:
+        bar.add_task(f"{len(frame):,} rows", total=None)
+        result, notes = link_table(frame, mapping, keys)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        result.to_csv(out, index=False, encoding="utf-8")
+    else:
+        result.to_parquet(out, index=False)
+    table_ = Table(title=f"Linked {table.name}")
+    table_.add_column("figure")
+    table_.add_column("value", justify="right")
+    for k, v in notes.items():
+        table_.add_row(k, str(v))
+    console.print(table_)
+    path = _write_report(settings, "link-table", {"input": table.name, "output": str(out), **notes})
+    console.print(f"wrote {out} (report: {path})")
+
+
+def _print_link(console: Console, data: dict) -> None:
+    table = Table(title="Linkage: records by agency and method")
+    methods = ("id", "probabilistic", "singleton")
+    table.add_column("agency")
+    for m in methods:
+        table.add_column(m, justify="right")
+    for agency, counts in data["by_agency_method"].items():
+        table.add_row(agency, *(f"{counts.get(m, 0):,}" for m in methods))
+    console.print(table)
+    summary = Table(title="Persons and households")
+    summary.add_column("figure")
+    summary.add_column("value", justify="right")
+    for m, n in data["persons_by_method"].items():
+        summary.add_row(f"persons ({m})", f"{n:,}")
+    summary.add_row(
+        f"links below {data['low_confidence_below']}", f"{data['low_confidence_links']:,}"
+    )
+    summary.add_row("households", f"{data['households']:,}")
+    summary.add_row("households resting on a low-confidence link",
+                    f"{data['households_low_confidence']:,}")  # fmt: skip
+    q = data.get("quality")
+    if q:
+        for part in ("overall", "without_usable_id"):
+            summary.add_row(f"pairwise precision ({part})", f"{q[part]['precision']:.4f}")
+            summary.add_row(f"pairwise recall ({part})", f"{q[part]['recall']:.4f}")
+    console.print(summary)
 
 
 def main(argv: list[str] | None = None) -> int:

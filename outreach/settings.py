@@ -43,6 +43,26 @@ class Settings(BaseModel):
         """Where `outreach simulate` writes by default and `outreach ingest` reads by default."""
         return self.data_dir / "raw"
 
+    @property
+    def warehouse_path(self) -> Path:
+        """The DuckDB warehouse written by ingest and link, read by features."""
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        """Household vectors: ``snapshots/<YYYY-MM-DD>/features.parquet``."""
+        return self.data_dir / "snapshots"
+
+    @property
+    def reports_dir(self) -> Path:
+        """JSON reports of every stage: ``reports/<stage>/...``."""
+        return self.data_dir / "reports"
+
+    @property
+    def secret_path(self) -> Path:
+        """The HMAC key of the pseudonymous keys (generated on first use, mode 0600)."""
+        return self.workspace / "secrets" / "hmac.key"
+
 
 def load_settings(workspace: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
     """Build the settings: an explicit workspace wins, then ``OUTREACH_WORKSPACE``, then the cwd.

@@ -1,0 +1,76 @@
+"""Pseudonymous keys: keyed hashes (HMAC-SHA256) of normalized identifiers.
+
+The key is kept outside the repository: ``$OUTREACH_HMAC_KEY`` when set, else a file in the
+workspace (``secrets/hmac.key``, mode 0600) generated on first use. Without the key nobody can
+turn a person key back into an ID number by hashing every possible number. The warehouse stores a
+fingerprint of the key and refuses to mix keys made with two different secrets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from features.errors import ConfigError
+
+KEY_ENV = "OUTREACH_HMAC_KEY"
+MIN_KEY_CHARS = 32
+KEY_HEX_CHARS = 24  # 96 bits: no collision in any county's population
+
+
+@dataclass(frozen=True)
+class Pseudonymizer:
+    """Makes person and household keys with one secret."""
+
+    secret: bytes
+
+    def _digest(self, kind: bytes, value: str) -> str:
+        mac = hmac.new(self.secret, kind + b":" + value.encode("utf-8"), hashlib.sha256)
+        return mac.hexdigest()[:KEY_HEX_CHARS]
+
+    def person_key(self, id18: str) -> str:
+        """Key of the person with this normalized 18-character ID number."""
+        return "P" + self._digest(b"person", id18)
+
+    def household_key(self, registry_household_no: str) -> str:
+        """Key of the registered household with this registry number."""
+        return "H" + self._digest(b"household", registry_household_no)
+
+    def person_keys(self, ids: Iterable[str]) -> dict[str, str]:
+        """Keys of many distinct IDs (hash each once)."""
+        return {i: self.person_key(i) for i in set(ids)}
+
+    def household_keys(self, numbers: Iterable[str]) -> dict[str, str]:
+        return {n: self.household_key(n) for n in set(numbers)}
+
+    @property
+    def fingerprint(self) -> str:
+        """A public fingerprint of the secret (tells two secrets apart, reveals nothing)."""
+        return self._digest(b"fingerprint", "outreach")
+
+
+def load_pseudonymizer(path: Path, environ: Mapping[str, str] | None = None) -> Pseudonymizer:
+    """The secret from the environment, else from ``path``, else a new one written to ``path``."""
+    env = os.environ if environ is None else environ
+    value = env.get(KEY_ENV)
+    if value:
+        if len(value) < MIN_KEY_CHARS:
+            raise ConfigError(f"{KEY_ENV} must hold at least {MIN_KEY_CHARS} characters")
+        return Pseudonymizer(value.encode("utf-8"))
+    if path.exists():
+        text = path.read_text(encoding="utf-8").strip()
+        if len(text) < MIN_KEY_CHARS:
+            raise ConfigError(f"{path} holds no usable key (at least {MIN_KEY_CHARS} characters)")
+        return Pseudonymizer(text.encode("utf-8"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    text = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    return Pseudonymizer(text.encode("utf-8"))

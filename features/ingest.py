@@ -636,6 +636,7 @@ def ingest(
     """Ingest every delivery under ``raw/agencies``; returns one result per file."""
     files = find_deliveries(raw)
     ingestor = Ingestor(con, pseudonymizer, encoding)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('raw_dir', ?)", [str(raw.absolute())])
     results = []
     for i, (agency, path) in enumerate(files):
         results.append(ingestor.ingest_file(agency, path))

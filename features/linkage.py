@@ -125,7 +125,11 @@ def _null(col: str) -> dict:
 
 
 def comparisons(fields: set[str]) -> list[dict]:
-    """Fellegi-Sunter comparisons of the fields present (Splink settings dicts)."""
+    """Fellegi-Sunter comparisons of the fields present (Splink settings dicts).
+
+    The m-probabilities given here are starting values, used as they are only where the data
+    cannot train them (a small table without IDs); training replaces them.
+    """
     out = []
     if "id" in fields:
         has_l = '("person_key_l" IS NOT NULL OR "id_fix_l" IS NOT NULL)'
@@ -168,9 +172,14 @@ def comparisons(fields: set[str]) -> list[dict]:
                         "exact",
                         tf_adjustment_column="name_norm",
                         tf_adjustment_weight=1.0,
+                        m_probability=0.9,
                     ),
-                    _level('levenshtein("name_norm_l", "name_norm_r") <= 1', "one character"),
-                    _level("ELSE", "different"),
+                    _level(
+                        'levenshtein("name_norm_l", "name_norm_r") <= 1',
+                        "one character",
+                        m_probability=0.08,
+                    ),
+                    _level("ELSE", "different", m_probability=0.02),
                 ],
             }
         )
@@ -185,9 +194,14 @@ def comparisons(fields: set[str]) -> list[dict]:
                         "exact",
                         tf_adjustment_column="birth_date",
                         tf_adjustment_weight=1.0,
+                        m_probability=0.95,
                     ),
-                    _level('year("birth_date_l") = year("birth_date_r")', "same year"),
-                    _level("ELSE", "different"),
+                    _level(
+                        'year("birth_date_l") = year("birth_date_r")',
+                        "same year",
+                        m_probability=0.03,
+                    ),
+                    _level("ELSE", "different", m_probability=0.02),
                 ],
             }
         )
@@ -197,8 +211,8 @@ def comparisons(fields: set[str]) -> list[dict]:
                 "output_column_name": "sex",
                 "comparison_levels": [
                     _null("sex"),
-                    _level('"sex_l" = "sex_r"', "same"),
-                    _level("ELSE", "different"),
+                    _level('"sex_l" = "sex_r"', "same", m_probability=0.98),
+                    _level("ELSE", "different", m_probability=0.02),
                 ],
             }
         )
@@ -208,9 +222,13 @@ def comparisons(fields: set[str]) -> list[dict]:
                 "output_column_name": "address",
                 "comparison_levels": [
                     _null("address"),
-                    _level('"address_l" = "address_r"', "same code"),
-                    _level('left("address_l", 9) = left("address_r", 9)', "same township"),
-                    _level("ELSE", "different"),
+                    _level('"address_l" = "address_r"', "same code", m_probability=0.85),
+                    _level(
+                        'left("address_l", 9) = left("address_r", 9)',
+                        "same township",
+                        m_probability=0.1,
+                    ),
+                    _level("ELSE", "different", m_probability=0.05),
                 ],
             }
         )
@@ -220,8 +238,12 @@ def comparisons(fields: set[str]) -> list[dict]:
                 "output_column_name": "entity_key",
                 "comparison_levels": [
                     _null("entity_key"),
-                    _level('"entity_key_l" = "entity_key_r"', "same case / certificate"),
-                    _level("ELSE", "different"),
+                    _level(
+                        '"entity_key_l" = "entity_key_r"',
+                        "same case / certificate",
+                        m_probability=0.7,
+                    ),
+                    _level("ELSE", "different", m_probability=0.3),
                 ],
             }
         )
@@ -295,7 +317,25 @@ def train_model(
     linker = _linker(con, training_table, settings(fields, prior))
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=SEED)
     linker.training.estimate_m_from_label_column("person_key")
-    return linker.misc.save_model_to_json()
+    return smooth_m(linker.misc.save_model_to_json())
+
+
+M_FLOOR = 1e-3
+"""No trained m-probability goes below this: a disagreement seen in none of the labelled pairs
+(say, two birth dates of one person) is rare, not impossible."""
+
+
+def smooth_m(model: dict) -> dict:
+    """Floor every trained m-probability at :data:`M_FLOOR` and renormalize per comparison."""
+    for comp in model["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        if any(lv.get("fix_m_probability") for lv in levels):
+            continue
+        ms = [max(float(lv.get("m_probability") or 0.0), M_FLOOR) for lv in levels]
+        total = sum(ms)
+        for lv, m in zip(levels, ms, strict=True):
+            lv["m_probability"] = m / total
+    return model
 
 
 # --------------------------------------------------------------------------- the run
@@ -695,6 +735,18 @@ def _parse_dates(values: pd.Series) -> pd.Series:
     return parsed.fillna(compact).dt.date.astype(object).where(parsed.fillna(compact).notna(), None)
 
 
+def _table_prior(inp: pd.DataFrame) -> float | None:
+    """The chance two random rows are the same person, measured on rows with usable IDs (None
+    when there are too few to measure)."""
+    ids = inp["person_key"].dropna() if "person_key" in inp else pd.Series([], dtype=object)
+    if len(ids) < 20:
+        return None
+    sizes = ids.value_counts().to_numpy(np.int64)
+    same = int((sizes * (sizes - 1) // 2).sum())
+    total = len(ids) * (len(ids) - 1) // 2
+    return min(max(same / total, 1e-9), 0.5)
+
+
 def link_table(
     frame: pd.DataFrame, mapping: dict[str, str], keys: Pseudonymizer
 ) -> tuple[pd.DataFrame, dict]:
@@ -759,10 +811,20 @@ def link_table(
             "CAST(entity_key AS VARCHAR) entity_key, CAST(person_key AS VARCHAR) person_key, "
             "CAST(id_fix AS VARCHAR) id_fix FROM tbl_src"
         )
-        prior = 1.0 / max(n, 2)
+        prior = _table_prior(inp)
         _quiet_splink()
         model = settings(fields_present, prior)
         linker = _linker(con, "tbl", model)
+        if prior is None:
+            rule = "l.name_norm = r.name_norm" + (
+                " AND l.birth_date = r.birth_date" if "birth_date" in fields_present else ""
+            )
+            if "name" not in fields_present:
+                rule = "l.birth_date = r.birth_date AND l.sex = r.sex"
+            linker.training.estimate_probability_two_random_records_match([rule], recall=0.8)
+        notes["prior_match_probability"] = (
+            linker._settings_obj._probability_two_random_records_match
+        )
         linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=SEED)
         trained = "expectation maximisation"
         if notes.get("usable_ids", 0) >= 2:

@@ -251,6 +251,13 @@ def link(
     retrain: Annotated[
         bool, typer.Option(help="Learn the match model again instead of reusing the saved one.")
     ] = False,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            help="Simulator truth to measure against (default: <raw>/truth of the last ingest, "
+            "when present)."
+        ),
+    ] = None,
     workspace: Workspace = None,
 ) -> None:
     """Resolve records to persons and persons to households (or deduplicate any person table)."""
@@ -267,15 +274,19 @@ def link(
 
     if not settings.warehouse_path.exists():
         raise OutreachError(f"no warehouse at {settings.warehouse_path}; run `outreach ingest`")
-    truth = settings.raw_dir / "truth"
+    if truth is not None and not (truth / "records").is_dir():
+        raise OutreachError(f"--truth {truth} has no records/ folder")
     with warehouse.connect(settings.warehouse_path) as con, _bar(console, "link") as bar:
+        if truth is None:
+            row = warehouse.fetch_one(con, "SELECT value FROM meta WHERE key = 'raw_dir'")
+            truth = Path(row[0]) / "truth" if row else None
         task = bar.add_task("", total=None)
         report = run_link(
             con,
             keys,
             settings.data_dir / "linkage" / "model.json",
             retrain=retrain,
-            truth_dir=truth if truth.is_dir() else None,
+            truth_dir=truth if truth is not None and truth.is_dir() else None,
             progress=lambda msg: bar.update(task, description=msg),
         )
     data = report.as_dict()

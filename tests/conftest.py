@@ -55,3 +55,14 @@ def default_checks(default_world):
     from features.simulator.validate import world_checks
 
     return world_checks(default_world)
+
+
+@pytest.fixture(scope="session")
+def fixture_workspace(fixture_world, tmp_path_factory) -> Path:
+    """A workspace where the fixture county has been ingested and linked (by the CLI)."""
+    from outreach.cli import main
+
+    ws = tmp_path_factory.mktemp("workspace")
+    assert main(["ingest", "--raw", str(fixture_world), "--workspace", str(ws)]) == 0
+    assert main(["link", "--workspace", str(ws)]) == 0
+    return ws

@@ -139,8 +139,9 @@ def test_truncated_parquet_is_rejected_and_the_rest_load(fixture_world, tmp_path
     sink = pa.BufferOutputStream()
     pq.write_table(good, sink)
     data = sink.getvalue().to_pybytes()
+    other = _sample(fixture_world, "visits", "2023-04")
     raw = _raw(tmp_path, {"visits/2023-03.parquet": data[: len(data) // 2],
-                          "visits/2023-04.parquet": _sample(fixture_world, "visits", "2023-04")})  # fmt: skip
+                          "visits/2023-04.parquet": other})  # fmt: skip
     con, res = _run(raw)
     bad, ok = res["visits/2023-03.parquet"], res["visits/2023-04.parquet"]
     assert bad.status == "rejected"

@@ -1,0 +1,98 @@
+"""Pure parts of linkage: ID corrections, name normalization, pairwise metrics, --map parsing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features import idnumber
+from features.errors import ConfigError
+from features.linkage import id_corrections, normalize_name, pairwise_counts, parse_map
+from features.pseudonym import Pseudonymizer, load_pseudonymizer
+
+BODY = st.tuples(
+    st.sampled_from(["330226", "110105", "440301"]),
+    st.dates(min_value=date(1920, 1, 1), max_value=date(2020, 12, 31)),
+    st.integers(0, 999),
+)
+
+
+def _id(parts) -> str:
+    region, born, seq = parts
+    body = f"{region}{born:%Y%m%d}{seq:03d}"
+    return body + idnumber.check_char(body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(BODY, st.integers(0, 16), st.integers(1, 9))
+def test_a_single_mistyped_digit_is_corrected(parts, pos, shift):
+    good = _id(parts)
+    bad = good[:pos] + str((int(good[pos]) + shift) % 10) + good[pos + 1 :]
+    assert idnumber.normalize(bad).raw_status is idnumber.IdStatus.BAD_CHECK
+    fixes = id_corrections(bad)
+    assert good in fixes
+    assert len(fixes) <= 17
+    assert all(
+        idnumber.is_valid(f) and sum(a != b for a, b in zip(f, bad, strict=True)) == 1
+        for f in fixes
+    )
+
+
+def test_corrections_of_malformed_values_are_empty():
+    assert id_corrections("12345") == []
+    assert id_corrections("33022619800101123") == []  # 17 characters
+    assert id_corrections("3302261980010112A4") == []
+
+
+def test_normalize_name():
+    assert normalize_name("王　伟") == "王伟"  # full-width space
+    assert normalize_name("王 伟 ") == "王伟"
+    assert normalize_name("ＺＨＡＮＧ Wei") == "zhangwei"
+    assert normalize_name("  ") is None
+    assert normalize_name(None) is None
+
+
+def test_pairwise_counts_by_hand():
+    # truth: {0,1,2} {3,4}; predicted: {0,1} {2,3,4}
+    pred = np.array(["a", "a", "b", "b", "b"])
+    truth = np.array([1, 1, 1, 2, 2])
+    c = pairwise_counts(pred, truth)
+    assert (c["true_pairs"], c["predicted_pairs"], c["correct_pairs"]) == (4, 4, 2)
+    assert c["precision"] == c["recall"] == 0.5
+    # only pairs touching record 2
+    flag = np.array([False, False, True, False, False])
+    c = pairwise_counts(pred, truth, flag)
+    assert (c["true_pairs"], c["predicted_pairs"], c["correct_pairs"]) == (2, 2, 0)
+
+
+def test_parse_map():
+    cols = ["姓名", "dob", "gender"]
+    assert parse_map("name=姓名, birth_date=dob", cols) == {"name": "姓名", "birth_date": "dob"}
+    for bad, message in [
+        ("nom=姓名", "--map field 'nom' is unknown"),
+        ("name=missing", "--map column 'missing' is not in the table"),
+        ("name", "--map entry 'name' is not FIELD=COLUMN"),
+        ("name=姓名,name=dob", "--map gives 'name' twice"),
+        ("sex=gender", "--map needs at least one of name, birth_date, id"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            parse_map(bad, cols)
+
+
+def test_keys_are_keyed_and_stable(tmp_path):
+    a = load_pseudonymizer(tmp_path / "s" / "hmac.key", environ={})
+    b = load_pseudonymizer(tmp_path / "s" / "hmac.key", environ={})
+    assert (tmp_path / "s" / "hmac.key").stat().st_mode & 0o777 == 0o600
+    assert a.person_key("11010519491231002X") == b.person_key("11010519491231002X")
+    other = Pseudonymizer(b"another secret of at least 32 characters")
+    assert other.person_key("11010519491231002X") != a.person_key("11010519491231002X")
+    assert a.person_key("11010519491231002X").startswith("P")
+    assert "11010519491231002X" not in a.person_key("11010519491231002X")
+    env = {"OUTREACH_HMAC_KEY": "x" * 40}
+    assert load_pseudonymizer(tmp_path / "none", environ=env).secret == b"x" * 40
+    with pytest.raises(ConfigError, match="at least 32 characters"):
+        load_pseudonymizer(tmp_path / "none", environ={"OUTREACH_HMAC_KEY": "short"})

@@ -366,6 +366,110 @@ def _print_link(console: Console, data: dict) -> None:
     console.print(summary)
 
 
+def _parse_day(text: str, flag: str):
+    from datetime import date
+
+    from features.errors import ConfigError
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{flag} '{text}' is not a date YYYY-MM-DD") from None
+
+
+def as_of_dates(as_of: list[str] | None, start: str | None, end: str | None) -> list:
+    """The snapshot dates: every ``--as-of``, plus monthly dates from ``--from`` to ``--to``
+    (the same day each month; month ends when ``--from`` is a month end)."""
+    import calendar
+    from datetime import date
+
+    from features.errors import ConfigError
+
+    days = {_parse_day(a, "--as-of") for a in as_of or []}
+    if (start is None) != (end is None):
+        raise ConfigError("--from and --to go together")
+    if start is not None:
+        first, last = _parse_day(start, "--from"), _parse_day(end, "--to")
+        if last < first:
+            raise ConfigError("--to is before --from")
+        month_end = first.day == calendar.monthrange(first.year, first.month)[1]
+        y, m = first.year, first.month
+        while True:
+            dim = calendar.monthrange(y, m)[1]
+            day = date(y, m, dim if month_end else min(first.day, dim))
+            if day > last:
+                break
+            days.add(day)
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    if not days:
+        raise ConfigError("give --as-of DATE (repeatable) or --from DATE --to DATE")
+    return sorted(days)
+
+
+@app.command()
+def features(
+    as_of: Annotated[
+        list[str] | None, typer.Option("--as-of", help="Snapshot date YYYY-MM-DD; repeatable.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First monthly snapshot date (with --to).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last monthly snapshot date.")] = None,
+    workspace: Workspace = None,
+) -> None:
+    """Build point-in-time household vectors, one Parquet snapshot per as-of date."""
+    from features import warehouse
+    from features.build import (
+        build_snapshot,
+        delivery_ids,
+        read_snapshot_metadata,
+        snapshot_report,
+        write_snapshot,
+    )
+    from features.params import load_parameters
+    from features.registry import FEATURE_SET_VERSION
+
+    settings = _settings(workspace)
+    days = as_of_dates(as_of, start, end)
+    if not settings.warehouse_path.exists():
+        raise OutreachError(f"no warehouse at {settings.warehouse_path}; run `outreach ingest`")
+    params = load_parameters(settings.params_dir)
+    console = _console()
+    reports = []
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        if warehouse.fetch_one(con, "SELECT count(*) FROM links")[0] == 0:
+            raise OutreachError("the warehouse has no links yet; run `outreach link`")
+        with _bar(console, "features") as bar:
+            task = bar.add_task("snapshots", total=len(days))
+            for day in days:
+                bar.update(task, description=day.isoformat())
+                table = build_snapshot(con, day, params)
+                path = write_snapshot(table, settings.snapshots_dir, day, delivery_ids(con, day))
+                meta = read_snapshot_metadata(path)
+                rep = snapshot_report(table)
+                reports.append(
+                    {
+                        "as_of": day.isoformat(),
+                        "snapshot_id": meta["snapshot_id"],
+                        "path": str(path),
+                        "deliveries": len(meta["delivery_ids"]),
+                        **rep,
+                    }
+                )
+                bar.advance(task)
+    report = {"feature_set_version": FEATURE_SET_VERSION, "snapshots": reports}
+    out = _write_report(settings, "features", report)
+    table = Table(title=f"Household vectors (feature set {FEATURE_SET_VERSION})")
+    for col in ("as of", "snapshot id", "households", "deliveries used", "low-confidence"):
+        table.add_column(col, justify="left" if col in ("as of", "snapshot id") else "right")
+    for r in reports:
+        low = r["features"]["low_confidence_link"]["mean"] or 0.0
+        table.add_row(r["as_of"], r["snapshot_id"], f"{r['households']:,}", str(r["deliveries"]),
+                      f"{low:.1%}")  # fmt: skip
+    console.print(table)
+    console.print(f"snapshots: {settings.snapshots_dir}  report: {out}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning user errors into one line and a non-zero exit."""
     try:

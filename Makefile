@@ -24,10 +24,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-## The main job on embedded defaults: simulate the default county and print its summary.
-## (Later stages extend this to ingest, link, features, train, score and serve.)
+## The main job on embedded defaults: simulate the default county, ingest its deliveries into
+## the DuckDB warehouse, link records to persons and households, and build the household vectors
+## of the last 12 months. A second run reuses what is built (ingest skips known deliveries).
+## (Later stages extend this to train, score and serve.)
 demo: venv
 	$(BIN)/outreach simulate
+	$(BIN)/outreach ingest
+	$(BIN)/outreach link
+	$(BIN)/outreach features --from 2025-01-31 --to 2025-12-31
 
 ## The whole suite: unit, then integration (the default world is simulated once per session).
 test: venv
@@ -49,6 +54,7 @@ docs: venv
 
 bench: venv
 	$(BIN)/python bench/bench_simulate.py
+	$(BIN)/python bench/bench_pipeline.py
 
 ## Regenerate constraints.txt from a fresh temporary venv (run after changing dependencies).
 ## Every package, transitive ones included, pinned; the project itself left out.

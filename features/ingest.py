@@ -191,7 +191,7 @@ def _coerce(col: Column, values: pa.ChunkedArray | pd.Series) -> tuple[pd.Series
             elif col.dtype in ("int", "float"):
                 out = pd.Series(values.cast(pa.float64()).to_numpy(zero_copy_only=False))
             else:
-                out = pd.Series(values.to_pandas(), dtype=object)
+                out = pd.Series(values.cast(pa.string()).to_pandas())  # pandas' Arrow strings
             return out, np.zeros(len(out), bool)
         values = pd.Series(values.to_pylist(), dtype=object)
     present = values.notna().to_numpy()
@@ -271,9 +271,9 @@ def check_rows(
             _flag(reason, detail, np.asarray(low | high, bool), "out_of_range", col.name)
     for name in ("village_code", "origin_village_code"):
         if name in out:
-            v = out[name]
-            bad = v.notna() & ~v.map(lambda s: isinstance(s, str) and bool(VILLAGE.match(s)))
-            _flag(reason, detail, bad.to_numpy(dtype=bool), "bad_code", name)
+            v = out[name].astype("str")
+            ok = v.str.fullmatch(VILLAGE.pattern).fillna(False).to_numpy(dtype=bool)
+            _flag(reason, detail, out[name].notna().to_numpy() & ~ok, "bad_code", name)
     ev, rec = out["event_date"], out["recorded_date"]
     if "birth_date" in out:
         born = out["birth_date"]
@@ -301,8 +301,12 @@ def row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     The delivery columns are left out, so a record repeated in a later delivery is a duplicate.
     """
     cols = [c for c in columns if c not in _HASH_SKIP]
-    text = frame[cols].astype(str)
-    return pd.util.hash_pandas_object(text, index=False).map("{:016x}".format).to_numpy(object)
+    part = frame[cols].copy()
+    for c in cols:  # text read from CSV: objects that are str or None
+        if part[c].dtype == object:
+            part[c] = part[c].astype("str")
+    hashes = pd.util.hash_pandas_object(part, index=False).to_numpy(np.uint64)
+    return np.char.mod("%016x", hashes).astype(object)
 
 
 def _month_end(year: int, month: int) -> date:
@@ -531,8 +535,10 @@ class Ingestor:
                 nid = idnumber.normalize(v)
                 key = self.keys.person_key(nid.value) if nid.value is not None else None
                 cache[v] = (nid.raw_status.value, key)
-        status = raw_ids.map(lambda v: cache[v][0] if v is not None else "missing")
-        person_key = raw_ids.map(lambda v: cache[v][1] if v is not None else None)
+        present = pd.unique(raw_ids.dropna())
+        status = raw_ids.map({v: cache[v][0] for v in present}).astype(object)
+        status = status.where(status.notna(), "missing")
+        person_key = raw_ids.map({v: cache[v][1] for v in present if cache[v][1] is not None})
         usable = person_key.notna()
         entity = warehouse.ENTITY_KEYS.get(agency, "")
         n = len(acc)
@@ -600,7 +606,7 @@ def _arrow_column(values: pd.Series, type_: pa.DataType) -> pa.Array:
         return pa.array(pd.to_numeric(values), type=type_, from_pandas=True)
     if pa.types.is_boolean(type_):
         return pa.array(values.astype(object).where(values.notna(), None).tolist(), type=type_)
-    return pa.array(values.astype(object).where(values.notna(), None).tolist(), type=type_)
+    return pa.array(values, type=type_, from_pandas=True)
 
 
 def _typed(frame: pd.DataFrame, fields: list[pa.Field]) -> pa.Table:

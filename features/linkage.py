@@ -471,7 +471,13 @@ def link(
             ORDER BY hash(agency || ':' || record_id || '{SEED}') LIMIT 300000
             """
         )
-        model = train_model(con, "link_train", LINK_FIELDS, prior)
+        # trained on its own connection: Splink caches term-frequency tables per connection, and
+        # those of the training sample must not leak into the scoring below
+        sample = con.sql("SELECT * FROM link_train").to_arrow_table()
+        with duckdb.connect() as train_con:
+            train_con.register("sample", sample)
+            train_con.execute("CREATE TABLE link_train AS SELECT * FROM sample")
+            model = train_model(train_con, "link_train", LINK_FIELDS, prior)
         model_path.parent.mkdir(parents=True, exist_ok=True)
         model_path.write_text(json.dumps(model, indent=1), encoding="utf-8")
         report.seconds["train"] = time.perf_counter() - t

@@ -83,7 +83,13 @@ def _count(expr: str) -> str:
 
 
 def _sum(col: str, expr: str) -> str:
-    return f"SUM(CASE WHEN {expr} THEN COALESCE({col}, 0) ELSE 0 END)"
+    """A sum of amounts in exact decimal (cents): the same result whatever order parallel
+    aggregation adds the rows in (float sums are not associative)."""
+    return f"SUM(CASE WHEN {expr} THEN {_cents(f'COALESCE({col}, 0)')} ELSE 0 END)"
+
+
+def _cents(expr: str) -> str:
+    return f"CAST({expr} AS DECIMAL(18, 2))"
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -225,7 +231,7 @@ class _Query:
                            AS serious_members,
                        {_count(f"claim_type = 'inpatient' AND event_date > {d[12]}")}
                            AS inpatient_12m,
-                       SUM(CASE WHEN event_date > {d[12]} THEN out_of_pocket ELSE 0 END)
+                       SUM(CASE WHEN event_date > {d[12]} THEN {_cents("out_of_pocket")} ELSE 0 END)
                            AS oop_12m,
                        {_count(f"claim_type = 'inpatient' AND event_date > {d[3]}")} AS recent,
                        {_count(f"claim_type = 'inpatient' AND event_date <= {d[3]}")} AS usual
@@ -281,9 +287,9 @@ class _Query:
                           WHERE event_date <= {d[6]} GROUP BY household_id)
                 SELECT c.household_id,
                        SUM(CASE WHEN c.event_date > {d[3]} AND c.mi = n.mi
-                                THEN c.base ELSE 0 END) AS base_now,
+                                THEN {_cents("c.base")} ELSE 0 END) AS base_now,
                        SUM(CASE WHEN c.event_date <= {d[6]} AND c.mi = o.mi
-                                THEN c.base ELSE 0 END) AS base_6m,
+                                THEN {_cents("c.base")} ELSE 0 END) AS base_6m,
                        COUNT(DISTINCT CASE WHEN c.event_date > {d[3]} THEN c.person_id END)
                            AS contributors_now,
                        COUNT(DISTINCT CASE WHEN c.event_date <= {d[6]} THEN c.person_id END)
@@ -336,7 +342,7 @@ class _Query:
                 FROM ({arrears}) x
                 GROUP BY household_id""",
             "vehicle": f"""
-                SELECT household_id, COUNT(*) AS n, SUM(purchase_value) AS value
+                SELECT household_id, COUNT(*) AS n, SUM({_cents("purchase_value")}) AS value
                 FROM ({vehicle}) s
                 WHERE event IN ('baseline', 'registered')
                 GROUP BY household_id""",

@@ -518,14 +518,22 @@ def _assign(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE resolved AS
-        WITH best AS (
-            SELECT b AS uid, person_key_l AS person_id, p,
-                   greatest(first_seen_l, first_seen_r) AS evidence_date,
-                   row_number() OVER (PARTITION BY b ORDER BY p DESC, person_key_l) AS rk
-            FROM pairs WHERE kind_l = 'p' AND p >= {th}
+        WITH per_person AS (  -- a person's best profile for the record, earliest evidence first
+            SELECT b AS uid, person_key_l AS person_id, max(p) AS p,
+                   min(greatest(first_seen_l, first_seen_r)) FILTER (WHERE p = p_max)
+                       AS evidence_date
+            FROM (SELECT *, max(p) OVER (PARTITION BY b, person_key_l) AS p_max
+                  FROM pairs WHERE kind_l = 'p' AND p >= {th})
+            GROUP BY b, person_key_l
+        ),
+        best AS (
+            SELECT *, row_number() OVER (PARTITION BY uid ORDER BY p DESC, person_id) AS rk,
+                   count(*) OVER (PARTITION BY uid, p) AS tied
+            FROM per_person
         )
+        -- two persons equally likely: the record is ambiguous and is left unresolved
         SELECT uid, person_id, p, evidence_date, 'probabilistic' AS method
-        FROM best WHERE rk = 1
+        FROM best WHERE rk = 1 AND tied = 1
         """
     )
     # unresolved records linked to a resolved one take its person; the rest cluster together
@@ -535,8 +543,10 @@ def _assign(con: duckdb.DuckDBPyConnection) -> None:
         SELECT uid, person_id, p, evidence_date, 'probabilistic' FROM (
             SELECT u.uid, r.person_id, least(u.p, r.p) AS p,
                    greatest(u.seen, r.evidence_date) AS evidence_date,
-                   row_number() OVER (PARTITION BY u.uid ORDER BY least(u.p, r.p) DESC,
-                                      r.person_id) AS rk
+                   row_number() OVER (
+                       PARTITION BY u.uid
+                       ORDER BY least(u.p, r.p) DESC, r.person_id,
+                                greatest(u.seen, r.evidence_date), u.other) AS rk
             FROM (SELECT a AS uid, b AS other, p, greatest(first_seen_l, first_seen_r) AS seen
                   FROM pairs WHERE kind_l = 'r' AND p >= {th}
                   UNION ALL
@@ -613,15 +623,32 @@ def _write_links(con: duckdb.DuckDBPyConnection, keys: Pseudonymizer) -> None:
         con.execute(
             """
             INSERT INTO persons
-            SELECT l.person_id,
-                   mode(p.birth_date) FILTER (WHERE p.birth_date IS NOT NULL),
-                   mode(p.sex) FILTER (WHERE p.sex IS NOT NULL),
-                   CASE WHEN bool_or(l.method = 'id') THEN 'id'
-                        WHEN bool_or(l.method = 'probabilistic') THEN 'probabilistic'
+            WITH r AS (
+                SELECT l.person_id, l.method, p.birth_date, p.sex, p.recorded_date
+                FROM links l JOIN person_records p USING (agency, record_id)
+            ),
+            -- the most frequent value; ties go to the smallest, so the result is deterministic
+            b AS (
+                SELECT person_id, birth_date,
+                       row_number() OVER (PARTITION BY person_id
+                                          ORDER BY count(*) DESC, birth_date) AS rk
+                FROM r WHERE birth_date IS NOT NULL GROUP BY person_id, birth_date
+            ),
+            s AS (
+                SELECT person_id, sex,
+                       row_number() OVER (PARTITION BY person_id
+                                          ORDER BY count(*) DESC, sex) AS rk
+                FROM r WHERE sex IS NOT NULL GROUP BY person_id, sex
+            )
+            SELECT r.person_id, any_value(b.birth_date), any_value(s.sex),
+                   CASE WHEN bool_or(r.method = 'id') THEN 'id'
+                        WHEN bool_or(r.method = 'probabilistic') THEN 'probabilistic'
                         ELSE 'singleton' END,
-                   count(*), min(p.recorded_date)
-            FROM links l JOIN person_records p USING (agency, record_id)
-            GROUP BY l.person_id
+                   count(*), min(r.recorded_date)
+            FROM r
+            LEFT JOIN b ON b.person_id = r.person_id AND b.rk = 1
+            LEFT JOIN s ON s.person_id = r.person_id AND s.rk = 1
+            GROUP BY r.person_id
             """
         )
         numbers = [

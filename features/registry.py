@@ -898,7 +898,10 @@ def render_markdown() -> str:
         "",
         f"Feature set version: **{FEATURE_SET_VERSION}**. One row per household with at least "
         "one member on the as-of date, written to `snapshots/<YYYY-MM-DD>/features.parquet` "
-        "(Parquet metadata: `feature_set_version`, `as_of`, `delivery_ids`, `registry`).",
+        "(Parquet metadata: `snapshot_id`, `feature_set_version`, `as_of`, `delivery_ids`, "
+        "`registry`). Build with `outreach features --as-of DATE` (repeatable) or "
+        "`--from DATE --to DATE` (monthly); the build report (households, deliveries used, "
+        "null share and mean of every feature) goes to `reports/features/latest.json`.",
         "",
         "## Point in time",
         "",

@@ -470,6 +470,167 @@ def features(
     console.print(f"snapshots: {settings.snapshots_dir}  report: {out}")
 
 
+@app.command()
+def train(
+    as_of: Annotated[
+        list[str] | None,
+        typer.Option("--as-of", help="Snapshot dates to use (default: every snapshot)."),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First snapshot date to use (with --to).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last snapshot date to use.")] = None,
+    workspace: Workspace = None,
+) -> None:
+    """Train the hardship model on the snapshots, evaluate it, log and register it in MLflow."""
+    from training.run import run
+
+    settings = _settings(workspace)
+    dates = as_of_dates(as_of, start, end) if (as_of or start or end) else None
+    if not settings.warehouse_path.exists():
+        raise OutreachError(f"no warehouse at {settings.warehouse_path}; run `outreach ingest`")
+    console = _console()
+    with _bar(console, "train") as bar:
+        task = bar.add_task("", total=None)
+        outcome = run(settings, dates, progress=lambda m: bar.update(task, description=m))
+    _print_train(console, outcome.report)
+    console.print(f"evaluation: {outcome.report_path}")
+
+
+def _print_train(console: Console, report: dict) -> None:
+    m = report["metrics"]
+    table = Table(title="Test split: observable label (and true onset, on simulated data)")
+    cols = ("score", "ROC-AUC", "PR-AUC", "ECE", "slope", "recall@5%", "true-onset AUC",
+            "true recall@5%", "silent found@5%")  # fmt: skip
+    for c in cols:
+        table.add_column(c, justify="left" if c == "score" else "right")
+
+    def f(v) -> str:
+        return "" if v is None else f"{v:.3f}"
+
+    truth = (m.get("truth") or {}).get("scores", {})
+    names = list(m["observed"]["scores"]) + [n for n in truth if n not in m["observed"]["scores"]]
+    for name in names:
+        o = m["observed"]["scores"].get(name, {})
+        t = truth.get(name, {})
+        oc = o.get("capacity", {}).get("0.05", {})
+        tc = t.get("capacity", {}).get("0.05", {})
+        table.add_row(name, f(o.get("roc_auc")), f(o.get("pr_auc")), f(o.get("ece")),
+                      f(o.get("calibration_slope")), f(oc.get("recall")), f(t.get("roc_auc")),
+                      f(tc.get("recall")), f(tc.get("silent_found_share")))  # fmt: skip
+    console.print(table)
+    if "gap" in m:
+        g = m["gap"]
+        console.print(
+            f"AUC on the observable label {g['auc_observed']:.3f} vs on true onset "
+            f"{g['auc_true_onset']:.3f} (gap {g['auc_observed_minus_true']:+.3f})"
+        )
+    r = report["registered"]
+    console.print(f"model version {r['version']}: {r['alias']} ({r['reason']})")
+
+
+@app.command()
+def drift(
+    as_of: Annotated[str, typer.Option("--as-of", help="The snapshot date to compare.")],
+    workspace: Workspace = None,
+) -> None:
+    """Compare a snapshot with the champion's reference distributions (PSI per feature)."""
+    import pyarrow.parquet as pq
+
+    from features import warehouse
+    from features.build import snapshot_path
+    from training import registry
+    from training.drift import psi
+    from training.labels import HORIZON_MONTHS, is_labelled, label_cutoff, reporting_delay_p99
+
+    settings = _settings(workspace)
+    day = _parse_day(as_of, "--as-of")
+    path = snapshot_path(settings.snapshots_dir, day)
+    if not path.exists():
+        raise OutreachError(f"no snapshot for {day}; run `outreach features --as-of {day}`")
+    store = _store(settings)
+    model, version = registry.load_version(store)
+    reference = registry.run_artifact(store, version, "reference")
+    frame = pq.read_table(path).to_pandas()
+    result = psi(reference, model.matrix(frame), model.predict_proba(frame))
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        cutoff = label_cutoff(con)
+        delay = reporting_delay_p99(con, cutoff)
+    labelled = is_labelled(day, cutoff, delay, HORIZON_MONTHS)
+    result["label_lag"] = {
+        "cutoff": cutoff.isoformat(),
+        "reporting_delay_p99_days": delay,
+        "labelled": labelled,
+        "note": (
+            "outcomes of this snapshot are complete"
+            if labelled
+            else f"outcomes of this snapshot are not yet observable: its {HORIZON_MONTHS}-month "
+            f"window plus the {delay}-day reporting delay runs past the data cutoff {cutoff}; "
+            "drift in the score cannot yet be checked against outcomes"
+        ),
+    }
+    result.update({"as_of": day.isoformat(), "model_version": version})
+    out = _write_report(settings, "drift", result)
+    console = _console()
+    table = Table(title=f"Drift of {day} against model version {version}'s reference (PSI)")
+    for c in ("feature", "PSI", "band"):
+        table.add_column(c, justify="right" if c == "PSI" else "left")
+    score = result.get("score")
+    if score:
+        table.add_row("(score)", f"{score['psi']:.3f}", score["band"])
+    for row in result["features"][:15]:
+        table.add_row(row["feature"], f"{row['psi']:.3f}", row["band"])
+    console.print(table)
+    console.print(result["label_lag"]["note"])
+    console.print(f"report: {out}")
+
+
+def _store(settings: Settings):
+    from training.registry import Store
+
+    return Store.for_workspace(settings.models_dir)
+
+
+@app.command()
+def promote(
+    version: Annotated[str, typer.Argument(help="The model version to make champion.")],
+    workspace: Workspace = None,
+) -> None:
+    """Point the `champion` alias at a model version (the previous one can be rolled back to)."""
+    from training.registry import promote as run_promote
+
+    settings = _settings(workspace)
+    if not version.isdigit():
+        raise OutreachError(f"version must be a number, not '{version}'")
+    previous = run_promote(_store(settings), version)
+    typer.echo(f"champion: version {version} (was {previous or 'none'})")
+
+
+@app.command()
+def rollback(workspace: Workspace = None) -> None:
+    """Move the `champion` alias back to the version it named before."""
+    from training.registry import rollback as run_rollback
+
+    settings = _settings(workspace)
+    current, target = run_rollback(_store(settings))
+    typer.echo(f"champion: version {target} (was {current})")
+
+
+@app.command()
+def models(workspace: Workspace = None) -> None:
+    """List the registered model versions with their aliases and validation scores."""
+    from training.registry import versions
+
+    settings = _settings(workspace)
+    table = Table(title="Registered models (outreach-hardship)")
+    for col in ("version", "aliases", "validation score", "run"):
+        table.add_column(col)
+    for v in versions(_store(settings)):
+        score = "" if v["valid_score"] is None else f"{v['valid_score']:.4f}"
+        table.add_row(v["version"], ", ".join(v["aliases"]), score, v["run_id"][:12])
+    _console().print(table)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning user errors into one line and a non-zero exit."""
     try:

@@ -127,7 +127,7 @@ def log_and_register(
     params: Mapping[str, Any],
     metrics: Mapping,
     tags: Mapping[str, str],
-    artifacts: Mapping[str, Path],
+    artifacts: list[tuple[str, Path]],
     input_example,
     example_output,
     validation_score: float,
@@ -138,7 +138,8 @@ def log_and_register(
     Args:
         model: an object with ``save(dir)`` (``training.models.OutreachModel``).
         params / metrics / tags: logged as they are (metrics flattened).
-        artifacts: name -> file to log (plots, reports, model card, reference distributions).
+        artifacts: (folder, file) pairs to log (plots, reports, model card, reference
+            distributions); the file keeps its name inside the folder.
         input_example: a few rows of the model's input (snapshot columns), for the signature;
             ``example_output`` the model's probabilities for them.
         validation_score: the new model's validation metric (higher is better), logged as
@@ -152,7 +153,8 @@ def log_and_register(
 
     client = store.client()
     exp = store.experiment_id()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MLflow's hints about type hints and integer columns
         model_dir = Path(tmp) / "model_dir"
         model.save(model_dir)
         with mlflow.start_run(experiment_id=exp) as run:
@@ -160,8 +162,8 @@ def log_and_register(
             mlflow.set_tags(dict(tags))
             mlflow.log_metrics(flat_metrics(metrics))
             mlflow.log_metric("valid_score", float(validation_score))
-            for name, path in artifacts.items():
-                mlflow.log_artifact(str(path), artifact_path=name)
+            for folder, path in artifacts:
+                mlflow.log_artifact(str(path), artifact_path=folder)
             signature = infer_signature(input_example, example_output)
             with warnings.catch_warnings():  # the signature is given: no type hints needed
                 warnings.simplefilter("ignore")

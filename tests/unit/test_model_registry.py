@@ -39,7 +39,7 @@ def _log(store, tag: str, score: float, tmp_path: Path):
         params={"num_leaves": 15, "snapshots": ["20250131-aaa", "20250228-bbb"]},
         metrics={"test": {"model": {"roc_auc": score, "nan": float("nan")}}},
         tags={"feature_set_version": "1.0"},
-        artifacts={"reports": report},
+        artifacts=[("reports", report)],
         input_example=example,
         example_output=np.array([0.1, 0.2]),
         validation_score=score,

@@ -1,0 +1,283 @@
+"""Train and evaluate in one call: snapshots + observable labels -> model, baselines, metrics.
+
+Steps of :func:`train_and_evaluate`:
+
+1. list the snapshots, build observable labels for their dates (warehouse opened read-only);
+2. keep the labelled dates, split them in time (:func:`training.splits.temporal_split`);
+3. read the snapshots of the split, keep the label population (:func:`label_population`);
+4. fit LightGBM (early stopping + calibration on valid) and the logistic baseline (on train);
+5. evaluate model, rules and logistic on test against the observable label;
+6. when the simulator's truth exists (``raw_dir/truth``; ``raw_dir`` defaults to the warehouse's
+   ``meta.raw_dir``), evaluate the same scores and the oracle ``p_onset_6m`` on the **same**
+   test rows judged by the truth (not in true hardship at t, complete future) against true onset,
+   with the share of silent onsets found, and the gap AUC(observable) - AUC(true onset);
+7. fairness of the model's lists on test (observable label; and true onset when available).
+
+No MLflow here: the caller logs :class:`TrainResult`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.build import read_snapshot_metadata, snapshot_path
+from features.errors import ConfigError
+from features.pseudonym import load_pseudonymizer
+from features.registry import FEATURE_SET_VERSION, KEYS
+from features.warehouse import connect
+from outreach.settings import Settings
+from training.evaluate import CAPACITIES, evaluate_scores
+from training.fairness import capacity_by_group
+from training.labels import (
+    HORIZON_MONTHS,
+    LABEL_DEFINITION,
+    label_cutoff,
+    label_population,
+    observable_labels,
+    reporting_delay_p99,
+)
+from training.models import (
+    FEATURES_FOR_MODEL,
+    LogisticBaseline,
+    OutreachModel,
+    fit_lightgbm,
+    rules_baseline,
+)
+from training.splits import Split, temporal_split
+from training.truth import evaluation_rows, has_truth, truth_frame
+
+SCORES = ("model", "rules", "logistic")
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced (metrics JSON-ready; frames for plots and reports)."""
+
+    model: OutreachModel
+    logistic: LogisticBaseline
+    metrics: dict[str, Any]
+    test_frame: pd.DataFrame
+    split: Split
+    snapshot_ids: dict[str, str]
+    label: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    valid_frame: pd.DataFrame | None = None  # the validation rows (to compare with a champion)
+
+
+def available_snapshots(snapshots_dir: Path) -> list[date]:
+    """As-of dates with a ``features.parquet`` under ``snapshots_dir`` (sorted)."""
+    out = []
+    for p in sorted(Path(snapshots_dir).glob("*/features.parquet")):
+        try:
+            out.append(date.fromisoformat(p.parent.name))
+        except ValueError:
+            continue
+    return out
+
+
+def load_snapshots(snapshots_dir: Path, dates: Iterable[date]) -> pd.DataFrame:
+    """Keys and model features of the snapshots of ``dates``, ``as_of`` as ``datetime.date``."""
+    cols = [k for k, _, _ in KEYS] + ["disabled_members", *FEATURES_FOR_MODEL]
+    cols += ["enrolled_dibao", "enrolled_tekun", "visit_in_need_6m"]
+    cols = list(dict.fromkeys(cols))
+    frames = []
+    for d in sorted(set(dates)):
+        df = pd.read_parquet(snapshot_path(snapshots_dir, d), columns=cols)
+        df["as_of"] = d
+        df["household_id"] = df["household_id"].astype(str)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _raw_dir_from_meta(con) -> Path | None:
+    rows = con.execute("SELECT value FROM meta WHERE key = 'raw_dir'").fetchall()
+    return Path(rows[0][0]) if rows and rows[0][0] else None
+
+
+def _scores(model: OutreachModel, logistic: LogisticBaseline, frame: pd.DataFrame) -> dict:
+    return {
+        "model": model.predict_proba(frame),
+        "rules": rules_baseline(frame),
+        "logistic": logistic.predict_proba(frame),
+    }
+
+
+def _truth_metrics(test: pd.DataFrame, scores: Mapping[str, np.ndarray]) -> dict:
+    rows = evaluation_rows(test).to_numpy()
+    sub = test.loc[rows].reset_index(drop=True)
+    sub["true_onset"] = sub["true_onset_6m"].astype(float)
+    judged = {k: np.asarray(v)[rows] for k, v in scores.items()}
+    judged["oracle"] = sub["p_onset_6m"].to_numpy(dtype=float)
+    return evaluate_scores(sub, judged, "true_onset", silent_col="silent_onset_6m")
+
+
+def _goals(observed: dict, truth: dict | None, capacity: str = "0.05") -> dict:
+    obs = observed["scores"]["model"]
+    goals: dict[str, Any] = {
+        "observed_ece": obs["ece"],
+        "observed_ece_ok": obs["ece"] is not None and obs["ece"] <= 0.01,
+        "observed_slope": obs["calibration_slope"],
+        "observed_slope_ok": obs["calibration_slope"] is not None
+        and 0.9 <= obs["calibration_slope"] <= 1.1,
+    }
+    if truth:
+        t = truth["scores"]
+        gap = t["oracle"]["roc_auc"] - t["model"]["roc_auc"]
+        rec_model = t["model"]["capacity"][capacity]["recall"] or 0.0
+        rec_rules = t["rules"]["capacity"][capacity]["recall"] or 0.0
+        goals.update(
+            true_auc_model=t["model"]["roc_auc"],
+            true_auc_oracle=t["oracle"]["roc_auc"],
+            oracle_minus_model_auc=gap,
+            oracle_gap_ok=gap <= 0.03,
+            recall_at_5pct_model=rec_model,
+            recall_at_5pct_rules=rec_rules,
+            recall_vs_rules=rec_model / rec_rules if rec_rules else None,
+            recall_vs_rules_ok=rec_model >= 2 * rec_rules,
+        )
+    return goals
+
+
+def train_and_evaluate(
+    settings: Settings,
+    as_of_dates: Iterable[date] | None = None,
+    raw_dir: Path | None = None,
+    *,
+    horizon_months: int = HORIZON_MONTHS,
+    params: Mapping[str, Any] | None = None,
+    calibration: str = "platt",
+    test_dates: int = 1,
+    valid_dates: int = 3,
+    capacities: Iterable[float] = CAPACITIES,
+    n_boot: int = 200,
+) -> TrainResult:
+    """Train the model and baselines on the workspace's snapshots and evaluate them on test.
+
+    Args:
+        settings: the workspace.
+        as_of_dates: snapshots to use (default: every snapshot under ``settings.snapshots_dir``).
+        raw_dir: where the simulator's truth lives (default: the warehouse's ``meta.raw_dir``);
+            evaluation against the truth is skipped when there is none.
+
+    Raises:
+        ConfigError: no snapshot, or too few labelled dates for a split.
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    capacities = tuple(capacities)
+    dates = sorted(set(as_of_dates)) if as_of_dates else available_snapshots(settings.snapshots_dir)
+    missing = [d for d in dates if not snapshot_path(settings.snapshots_dir, d).exists()]
+    if not dates or missing:
+        what = f"missing snapshots: {', '.join(map(str, missing[:3]))}" if missing else "none"
+        raise ConfigError(f"no usable snapshots ({what}): run `outreach features` first")
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        cutoff = label_cutoff(con)
+        delay = reporting_delay_p99(con, cutoff)
+        labels = observable_labels(con, dates, horizon_months, cutoff)
+        if raw_dir is None:
+            raw_dir = _raw_dir_from_meta(con)
+    finally:
+        con.close()
+    timings["labels_s"] = time.perf_counter() - t0
+    labelled = sorted(set(labels.loc[labels["labelled"], "as_of"]))
+    split = temporal_split(labelled, horizon_months, test_dates=test_dates, valid_dates=valid_dates)
+    used = [*split.train, *split.valid, *split.test]
+    frame = load_snapshots(settings.snapshots_dir, used)
+    frame = frame.loc[label_population(frame)].merge(
+        labels[["household_id", "as_of", "label"]], on=["household_id", "as_of"], how="left"
+    )
+    frame = frame.loc[frame["label"].notna()].reset_index(drop=True)
+    part = frame["as_of"].map(split.part)
+    train, valid = frame.loc[part == "train"], frame.loc[part == "valid"]
+    test = frame.loc[part == "test"].reset_index(drop=True)
+
+    t1 = time.perf_counter()
+    model = fit_lightgbm(train, valid, params, calibration=calibration)
+    timings["lightgbm_s"] = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    logistic = LogisticBaseline().fit(train, train["label"].to_numpy())
+    timings["logistic_s"] = time.perf_counter() - t1
+
+    scores = _scores(model, logistic, test)
+    for name, s in scores.items():
+        test[f"score_{name}"] = s
+    test["raw_score"] = model.predict_raw(test)
+    observed = evaluate_scores(test, scores, "label", capacities=capacities)
+    metrics: dict[str, Any] = {
+        "observed": observed,
+        "fairness": capacity_by_group(test, "score_model", "label", capacities=capacities,
+                                      n_boot=n_boot),
+    }  # fmt: skip
+    truth = None
+    if raw_dir is not None and has_truth(Path(raw_dir)):
+        pseudo = load_pseudonymizer(settings.secret_path)
+        tf = truth_frame(Path(raw_dir), pseudo, split.test, horizon_months)
+        test = test.merge(tf, on=["household_id", "as_of"], how="left")
+        truth = _truth_metrics(test, scores)
+        judged = test.loc[evaluation_rows(test)].assign(
+            true_onset=lambda d: d["true_onset_6m"].astype(float)
+        )
+        metrics["truth"] = truth
+        metrics["fairness_truth"] = capacity_by_group(
+            judged, "score_model", "true_onset", capacities=capacities, n_boot=n_boot
+        )
+        metrics["gap"] = {
+            "auc_observed": observed["scores"]["model"]["roc_auc"],
+            "auc_true_onset": truth["scores"]["model"]["roc_auc"],
+            "auc_observed_minus_true": observed["scores"]["model"]["roc_auc"]
+            - truth["scores"]["model"]["roc_auc"],
+            "observable_positive_rate": observed["prevalence"],
+            "true_onset_rate": truth["prevalence"],
+        }
+    metrics["goals"] = _goals(observed, truth)
+    metrics["data"] = {
+        "rows": {
+            "train": len(train),
+            "valid": len(valid),
+            "test": len(test),
+        },
+        "positives": {
+            "train": int(train["label"].sum()),
+            "valid": int(valid["label"].sum()),
+            "test": int(test["label"].sum()),
+        },
+        "split": split.to_dict(),
+        "best_iteration": model.best_iteration,
+        "feature_set_version": FEATURE_SET_VERSION,
+        "n_features": len(model.feature_names),
+    }
+    timings["total_s"] = time.perf_counter() - t0
+    label_info = {
+        "definition": LABEL_DEFINITION,
+        "horizon_months": horizon_months,
+        "cutoff": cutoff.isoformat(),
+        "reporting_delay_p99_days": delay,
+        "labelled_dates": [d.isoformat() for d in labelled],
+        "unlabelled_dates": [d.isoformat() for d in dates if d not in set(labelled)],
+    }
+    snapshot_ids = {
+        d.isoformat(): read_snapshot_metadata(snapshot_path(settings.snapshots_dir, d))[
+            "snapshot_id"
+        ]
+        for d in used
+    }
+    return TrainResult(
+        model=model,
+        logistic=logistic,
+        metrics=metrics,
+        test_frame=test,
+        split=split,
+        snapshot_ids=snapshot_ids,
+        label=label_info,
+        timings=timings,
+        valid_frame=valid.reset_index(drop=True),
+    )

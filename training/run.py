@@ -1,0 +1,245 @@
+"""One `outreach train` run: train and evaluate, draw and explain, log and register.
+
+:func:`training.pipeline.train_and_evaluate` does the learning; this module turns its result
+into the run's artifacts (evaluation JSON, plots, SHAP summary, fairness table, reference
+distributions, model card), logs them to MLflow with the model, and moves the alias. The
+evaluation JSON is also written to ``<workspace>/data/reports/train/latest.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from features.registry import FEATURE_SET_VERSION
+from outreach.settings import Settings
+from training import card, drift, explain, plots, registry
+from training.evaluate import pr_auc
+from training.pipeline import TrainResult, train_and_evaluate
+
+SHAP_SAMPLE = 3000
+"""Households of the test split explained for the SHAP summary and global importance."""
+
+
+@dataclass
+class RunOutcome:
+    result: TrainResult
+    registered: registry.Registered
+    report: dict[str, Any]
+    report_path: Path
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=1, default=str)
+
+
+def _champion_on_valid(store: registry.Store, result: TrainResult) -> float | None:
+    """The current champion's validation PR-AUC on *this* run's validation rows."""
+    if registry.champion_version(store) is None or result.valid_frame is None:
+        return None
+    champion, _ = registry.load_version(store)
+    if champion.feature_set_version != FEATURE_SET_VERSION:
+        return None  # it cannot read these snapshots: the new model wins
+    valid = result.valid_frame
+    return pr_auc(valid["label"].to_numpy(), champion.predict_proba(valid))
+
+
+def card_info(result: TrainResult, version: str, run_id: str, importance) -> dict:
+    m = result.metrics
+    observed = {k: _headline(v) for k, v in m["observed"]["scores"].items()}
+    truth = m.get("truth")
+    info: dict[str, Any] = {
+        "name": registry.MODEL_NAME,
+        "version": version,
+        "date": date.today().isoformat(),
+        "run_id": run_id,
+        "feature_set_version": FEATURE_SET_VERSION,
+        "model": {
+            "type": "LightGBM (binary), Platt-calibrated on the validation split",
+            "trees": result.model.best_iteration,
+            "num_leaves": result.model.params.get("num_leaves"),
+            "max_depth": result.model.params.get("max_depth"),
+        },
+        "simulated": truth is not None,
+        "data": {
+            "source": "simulated" if truth is not None else "agency",
+            "snapshots": sorted(result.snapshot_ids),
+            "splits": m["data"]["split"],
+            "rows": m["data"]["rows"],
+        },
+        "label": {**result.label, "gap": m.get("gap", "no ground truth on agency data")},
+        "metrics": {"observed": observed},
+        "calibration": {
+            name: {k: s.get(k) for k in ("brier", "ece", "calibration_slope")}
+            for name, s in m["observed"]["scores"].items()
+            if s.get("ece") is not None
+        },
+        "capacity": {
+            "recall (observable label, per-township lists)": {
+                name: {c: v["recall"] for c, v in s["capacity"].items()}
+                for name, s in m["observed"]["scores"].items()
+            }
+        },
+        "fairness": m["fairness"],
+        "explanation": {
+            "method": "TreeSHAP through LightGBM pred_contrib (log-odds; sums to the raw score)",
+            "top_features": importance.head(10)[["feature", "mean_abs_shap", "en"]].to_dict(
+                "records"
+            ),
+        },
+    }
+    if truth is not None:
+        info["metrics"]["truth"] = {k: _headline(v) for k, v in truth["scores"].items()}
+        info["capacity"]["recall of true onsets (per-township lists)"] = {
+            name: {c: v["recall"] for c, v in s["capacity"].items()}
+            for name, s in truth["scores"].items()
+        }
+        info["capacity"]["silent households found"] = {
+            name: {c: v.get("silent_found_share") for c, v in s["capacity"].items()}
+            for name, s in truth["scores"].items()
+        }
+    return info
+
+
+def _headline(s: dict) -> dict:
+    return {k: s.get(k) for k in ("roc_auc", "pr_auc", "brier", "ece", "calibration_slope")} | {
+        "recall@5%": s["capacity"].get("0.05", {}).get("recall")
+    }
+
+
+def artifacts(result: TrainResult, folder: Path) -> tuple[list[tuple[str, Path]], Any]:
+    """Draw and write every artifact of the run into ``folder``."""
+    test = result.test_frame
+    m = result.metrics
+    out: dict[str, Path] = {}  # "<artifact folder>/<label>" -> file
+    probs = {
+        name: (test["label"].to_numpy(), test[f"score_{name}"].to_numpy())
+        for name in ("model", "logistic")
+    }
+    out["plots/calibration"] = plots.calibration_plot(probs, folder / "calibration.png")
+    rec = {
+        name: {c: v["recall"] or 0.0 for c, v in s["capacity"].items()}
+        for name, s in m["observed"]["scores"].items()
+    }
+    out["plots/recall_at_capacity"] = plots.capacity_plot(
+        rec, folder / "recall_at_capacity.png", "Recall of the observable label"
+    )
+    if "truth" in m:
+        rec = {
+            name: {c: v["recall"] or 0.0 for c, v in s["capacity"].items()}
+            for name, s in m["truth"]["scores"].items()
+        }
+        out["plots/recall_true_onset"] = plots.capacity_plot(
+            rec, folder / "recall_true_onset.png", "Recall of true onsets (simulation truth)"
+        )
+    sample = test.sample(min(SHAP_SAMPLE, len(test)), random_state=0)
+    X = result.model.matrix(sample)
+    contrib = explain.contributions(result.model.booster, X)
+    importance = explain.global_importance(contrib)
+    out["plots/shap_summary"] = explain.summary_plot(contrib, X, folder / "shap_summary.png")
+    (folder / "global_importance.json").write_text(
+        importance.to_json(orient="records", force_ascii=False), encoding="utf-8"
+    )
+    out["explanations"] = folder / "global_importance.json"
+    fair_rows = [
+        {k: r[k] for k in ("group", "value", "capacity", "n", "positives", "recall",
+                           "recall_ratio", "few_positives", "flag_low_recall")}
+        for r in m["fairness"]["groups"]
+    ]  # fmt: skip
+    (folder / "fairness.md").write_text(plots.fairness_markdown(fair_rows), encoding="utf-8")
+    out["fairness"] = folder / "fairness.md"
+    X_all = result.model.matrix(test)
+    reference = drift.reference_distributions(X_all, test["score_model"].to_numpy())
+    (folder / "reference.json").write_text(_json(reference), encoding="utf-8")
+    out["reference"] = folder / "reference.json"
+    return [(key.split("/")[0], path) for key, path in out.items()], importance
+
+
+def run(settings: Settings, as_of_dates=None, progress=None) -> RunOutcome:
+    say = progress or (lambda _m: None)
+    say("labels, split, LightGBM, baselines, evaluation")
+    result = train_and_evaluate(settings, as_of_dates)
+    store = registry.Store.for_workspace(settings.models_dir)
+    valid = result.valid_frame
+    new_valid = pr_auc(valid["label"].to_numpy(), result.model.predict_proba(valid))
+    say("comparing with the champion")
+    old_valid = _champion_on_valid(store, result)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        say("plots, SHAP summary, fairness, reference distributions")
+        files, importance = artifacts(result, folder)
+        report = {
+            "generated_at": datetime.now(UTC).isoformat(),
+            "feature_set_version": FEATURE_SET_VERSION,
+            "snapshot_ids": result.snapshot_ids,
+            "label": result.label,
+            "metrics": result.metrics,
+            "validation": {"model_pr_auc": new_valid, "champion_pr_auc": old_valid},
+            "timings": result.timings,
+        }
+        (folder / "evaluation.json").write_text(_json(report), encoding="utf-8")
+        files.append(("reports", folder / "evaluation.json"))
+        card_path = folder / "model_card.md"
+        card_path.write_text(
+            card.render_model_card(card_info(result, "(registering)", "", importance)),
+            encoding="utf-8",
+        )
+        files.append(("model_card", card_path))
+        params = {
+            **{f"lgb.{k}": v for k, v in result.model.params.items()},
+            "feature_set_version": FEATURE_SET_VERSION,
+            "snapshot_ids": list(result.snapshot_ids.values()),
+            "split": result.split.to_dict(),
+            "horizon_months": result.label["horizon_months"],
+            "best_iteration": result.model.best_iteration,
+        }
+        example = valid.head(5)[_input_columns(valid)]
+        # integers as floats: a missing value at scoring time must not break the signature
+        example = example.astype({c: "float64" for c in example.select_dtypes("integer")})
+        say("logging to MLflow and registering")
+        registered = registry.log_and_register(
+            store,
+            result.model,
+            params=params,
+            metrics={k: v for k, v in result.metrics.items() if k != "fairness"},
+            tags={
+                "feature_set_version": FEATURE_SET_VERSION,
+                "snapshot_ids": ",".join(result.snapshot_ids.values())[:4900],
+            },
+            artifacts=files,
+            input_example=example,
+            example_output=result.model.predict_proba(example),
+            validation_score=new_valid,
+            challenger_beats=None if old_valid is None else bool(new_valid > old_valid),
+        )
+        # the card names the version it describes
+        card_path.write_text(
+            card.render_model_card(
+                card_info(result, registered.version, registered.run_id, importance)
+            ),
+            encoding="utf-8",
+        )
+        store.client().log_artifact(registered.run_id, str(card_path), "model_card")
+    report["registered"] = {
+        "version": registered.version,
+        "alias": registered.alias,
+        "reason": registered.reason,
+        "run_id": registered.run_id,
+    }
+    folder = settings.reports_dir / "train"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.json"
+    path.write_text(_json(report), encoding="utf-8")
+    (folder / "latest.json").write_text(_json(report), encoding="utf-8")
+    return RunOutcome(result, registered, report, path)
+
+
+def _input_columns(frame) -> list[str]:
+    from features.registry import KEYS, feature_names
+
+    keys = [k for k, _, _ in KEYS if k in frame.columns]
+    return keys + [f for f in feature_names() if f in frame.columns]

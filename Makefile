@@ -25,14 +25,16 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 ## The main job on embedded defaults: simulate the default county, ingest its deliveries into
-## the DuckDB warehouse, link records to persons and households, and build the household vectors
-## of the last 12 months. A second run reuses what is built (ingest skips known deliveries).
-## (Later stages extend this to train, score and serve.)
+## the DuckDB warehouse, link records to persons and households, build the month-end household
+## vectors from mid-2023, and train, evaluate and register the model (MLflow in ./models).
+## A second run reuses what is built (ingest skips known deliveries; a retrained model that is
+## no better stays challenger). (Later stages extend this to score and serve.)
 demo: venv
 	$(BIN)/outreach simulate
 	$(BIN)/outreach ingest
 	$(BIN)/outreach link
-	$(BIN)/outreach features --from 2025-01-31 --to 2025-12-31
+	$(BIN)/outreach features --from 2023-06-30 --to 2025-12-31
+	$(BIN)/outreach train
 
 ## The whole suite: unit, then integration (the default world is simulated once per session).
 test: venv
@@ -54,7 +56,7 @@ docs: venv
 
 bench: venv
 	$(BIN)/python bench/bench_simulate.py
-	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_pipeline.py --keep
 
 ## Regenerate constraints.txt from a fresh temporary venv (run after changing dependencies).
 ## Every package, transitive ones included, pinned; the project itself left out.

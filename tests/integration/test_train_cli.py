@@ -141,3 +141,39 @@ def test_the_retraining_notebook_runs(workspace, tmp_path):
     )
     assert "registered:" in text and "champion" in text
     print(f"notebook executed in {seconds:.0f} s")
+
+
+def test_planted_driver_is_reason_one(workspace):
+    """A county where utility arrears are made the dominant cause of the label: for a household
+    in arrears, reason #1 names the arrears with the household's own value, in both languages."""
+    import numpy as np
+
+    from features.registry import reason
+    from outreach.settings import load_settings
+    from training import explain
+    from training.models import fit_lightgbm
+    from training.pipeline import available_snapshots, load_snapshots
+
+    settings = load_settings(workspace)
+    frame = load_snapshots(settings.snapshots_dir, available_snapshots(settings.snapshots_dir))
+    rng = np.random.default_rng(0)
+    arrears = frame["utility_arrears_months_3m"].to_numpy()
+    p = np.where(arrears >= 2, 0.6, 0.02)
+    frame["label"] = (rng.random(len(frame)) < p).astype(float)
+    dates = sorted(frame["as_of"].unique())
+    train = frame[frame["as_of"].isin(dates[:-6])]
+    valid = frame[frame["as_of"].isin(dates[-6:])]
+    model = fit_lightgbm(train, valid)
+    case = valid[valid["utility_arrears_months_3m"] >= 3].head(1)
+    assert len(case) == 1
+    value = int(case["utility_arrears_months_3m"].iloc[0])
+    [record] = explain.explain_households(
+        model.booster, model.matrix(case), case["household_id"].tolist(), k=3, values=case
+    )
+    assert record["sum_ok"]
+    for lang in ("zh", "en"):
+        first = record["reasons"][lang][0]
+        assert first["feature"] == "utility_arrears_months_3m"
+        assert first["value"] == value
+        assert first["text"] == reason("utility_arrears_months_3m", value, lang)
+        assert str(value) in first["text"]

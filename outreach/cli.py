@@ -480,12 +480,94 @@ def train(
         str | None, typer.Option("--from", help="First snapshot date to use (with --to).")
     ] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last snapshot date to use.")] = None,
+    table: Annotated[
+        Path | None,
+        typer.Option(
+            "--table",
+            help="Train and evaluate on this household table (CSV or Parquet) instead of the "
+            "snapshots; nothing is registered.",
+        ),
+    ] = None,
+    label: Annotated[
+        str | None,
+        typer.Option("--label", help="With --table: the label column (0/1 or true/false)."),
+    ] = None,
+    id_: Annotated[
+        str | None, typer.Option("--id", help="With --table: the unique household id column.")
+    ] = None,
+    time: Annotated[
+        str | None,
+        typer.Option(
+            "--time",
+            help="With --table: a date or number column; test on the latest 20%, validate on "
+            "the 20% before (default: 5-fold stratified cross-validation).",
+        ),
+    ] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group", help="With --table: report lists and fairness by this column; repeatable."
+        ),
+    ] = None,
+    positive: Annotated[
+        str | None,
+        typer.Option(
+            "--positive",
+            help="With --table: the label classes that count as hardship, comma-separated.",
+        ),
+    ] = None,
     workspace: Workspace = None,
 ) -> None:
-    """Train the hardship model on the snapshots, evaluate it, log and register it in MLflow."""
-    from training.run import run
+    """Train the hardship model on the snapshots, evaluate it, log and register it in MLflow
+    (or train and evaluate on any household table with --table)."""
+    from features.errors import ConfigError
 
     settings = _settings(workspace)
+    table_flags = [f for f, v in (("--label", label), ("--id", id_), ("--time", time),
+                                  ("--group", group), ("--positive", positive)) if v]  # fmt: skip
+    if table is None and table_flags:
+        raise ConfigError(f"{', '.join(table_flags)} need --table")
+    if table is not None:
+        from training.registry import Store
+        from training.table import TableSpec, load_table, log_run, parse_positive, train_table
+
+        if as_of or start or end:
+            raise ConfigError("--as-of, --from and --to do not apply to --table")
+        if label is None or id_ is None:
+            raise ConfigError("--table needs --label and --id")
+        spec = TableSpec(label, id_, time, tuple(group or ()), parse_positive(positive))
+        frame = load_table(table)
+        console = _console()
+        with _bar(console, "train") as bar:
+            bar.add_task(f"{table.name}: {len(frame):,} rows", total=None)
+            report = train_table(frame, spec)
+            report["input"] = str(table)
+            report["mlflow_run_id"] = log_run(
+                Store.for_workspace(settings.models_dir), report, table.name
+            )
+        path = _write_report(settings, "train-table", report)
+        v, r = report["validation"], report["rows"]
+        out = Table(title=f"{table.name}: {v['method']}, evaluated on {v['evaluated_on']}")
+        for c in ("score", "ROC-AUC", "PR-AUC", "Brier", "ECE", "slope", "precision@5%",
+                  "recall@5%"):  # fmt: skip
+            out.add_column(c, justify="left" if c == "score" else "right")
+        for name, m in report["metrics"]["scores"].items():
+            cap = m["capacity"].get("0.05", {}).get("county", {})
+            out.add_row(name, *("" if x is None else f"{x:.3f}" for x in (
+                m["roc_auc"], m["pr_auc"], m["brier"], m["ece"], m["calibration_slope"],
+                cap.get("precision"), cap.get("recall"))))  # fmt: skip
+        console.print(out)
+        n_features = len(report["features"]["numeric"]) + len(report["features"]["categorical"])
+        console.print(
+            f"rows used {r['used']:,} of {r['read']:,} ({r['positive']:,} positive); "
+            f"features {n_features}"
+        )
+        for note in report["notes"]:
+            console.print(f"note: {note}")
+        console.print(f"report: {path}")
+        return
+    from training.run import run
+
     dates = as_of_dates(as_of, start, end) if (as_of or start or end) else None
     if not settings.warehouse_path.exists():
         raise OutreachError(f"no warehouse at {settings.warehouse_path}; run `outreach ingest`")

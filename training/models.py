@@ -239,6 +239,35 @@ class OutreachModel:
         )
 
 
+def train_booster(
+    X_train: pd.DataFrame,
+    y_train: np.ndarray,
+    X_valid: pd.DataFrame,
+    y_valid: np.ndarray,
+    params: Mapping[str, Any],
+    categorical: Sequence[str] = (),
+    num_boost_round: int = NUM_BOOST_ROUND,
+    early_stopping_rounds: int = EARLY_STOPPING_ROUNDS,
+) -> tuple[lgb.Booster, int]:
+    """LightGBM with early stopping on the validation set; returns the booster cut to exactly
+    its best trees (so predictions and SHAP need no ``num_iteration``) and that tree count."""
+    cat_cols = list(categorical) or "auto"
+    dtrain = lgb.Dataset(X_train, y_train, categorical_feature=cat_cols, free_raw_data=False)
+    dvalid = lgb.Dataset(X_valid, y_valid, reference=dtrain, categorical_feature=cat_cols)
+    booster = lgb.train(
+        dict(params),
+        dtrain,
+        num_boost_round=num_boost_round,
+        valid_sets=[dvalid],
+        valid_names=["valid"],
+        callbacks=[
+            lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)
+        ],
+    )
+    best = booster.best_iteration or booster.current_iteration()
+    return lgb.Booster(model_str=booster.model_to_string(num_iteration=best)), best
+
+
 def fit_lightgbm(
     train: pd.DataFrame,
     valid: pd.DataFrame,
@@ -265,22 +294,9 @@ def fit_lightgbm(
     X_valid = model_matrix(valid, features, cats)
     y_train = train[label_col].to_numpy(dtype=float)
     y_valid = valid[label_col].to_numpy(dtype=float)
-    cat_cols = list(cats) or "auto"
-    dtrain = lgb.Dataset(X_train, y_train, categorical_feature=cat_cols, free_raw_data=False)
-    dvalid = lgb.Dataset(X_valid, y_valid, reference=dtrain, categorical_feature=cat_cols)
-    booster = lgb.train(
-        p,
-        dtrain,
-        num_boost_round=num_boost_round,
-        valid_sets=[dvalid],
-        valid_names=["valid"],
-        callbacks=[
-            lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)
-        ],
+    booster, best = train_booster(
+        X_train, y_train, X_valid, y_valid, p, list(cats), num_boost_round, early_stopping_rounds
     )
-    best = booster.best_iteration or booster.current_iteration()
-    # keep exactly the best trees, so predictions and SHAP need no num_iteration argument
-    booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
     raw_valid = booster.predict(X_valid, raw_score=True)
     calibrator = Calibrator(calibration).fit(raw_valid, y_valid)
     return OutreachModel(booster, calibrator, features, p, best, FEATURE_SET_VERSION, cats)

@@ -48,13 +48,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from features.errors import ConfigError, DataContractError
 from training.evaluate import CAPACITIES, evaluate_scores
 from training.fairness import capacity_by_group
-from training.models import (
-    DEFAULT_PARAMS,
-    EARLY_STOPPING_ROUNDS,
-    NUM_BOOST_ROUND,
-    SEED,
-    Calibrator,
-)
+from training.models import DEFAULT_PARAMS, SEED, Calibrator, train_booster
 
 EXPERIMENT = "outreach-tables"
 MAX_LEVELS = 50
@@ -328,21 +322,8 @@ def fit_table_lightgbm(
     """Train on ``X_train``, stop early on ``X_valid`` (log-loss), Platt-calibrate on it."""
     p = {**table_params(len(X_train)), **(params or {})}
     Xt, Xv = TableModel.positional(X_train), TableModel.positional(X_valid)
-    cats = [c for c in Xt.columns if Xt[c].dtype == "category"] or "auto"
-    dtrain = lgb.Dataset(Xt, y_train, categorical_feature=cats, free_raw_data=False)
-    dvalid = lgb.Dataset(Xv, y_valid, reference=dtrain, categorical_feature=cats)
-    booster = lgb.train(
-        p,
-        dtrain,
-        num_boost_round=NUM_BOOST_ROUND,
-        valid_sets=[dvalid],
-        valid_names=["valid"],
-        callbacks=[
-            lgb.early_stopping(EARLY_STOPPING_ROUNDS, first_metric_only=True, verbose=False)
-        ],
-    )
-    best = booster.best_iteration or booster.current_iteration()
-    booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+    cats = [c for c in Xt.columns if Xt[c].dtype == "category"]
+    booster, best = train_booster(Xt, y_train, Xv, y_valid, p, cats)
     raw = np.asarray(booster.predict(Xv, raw_score=True), dtype=float)
     return TableModel(booster, Calibrator("platt").fit(raw, y_valid), best, p)
 

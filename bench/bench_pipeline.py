@@ -14,32 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-CHILD = """
-import json, resource, sys, time
-from outreach.cli import main
-t = time.perf_counter()
-code = main(sys.argv[1:])
-secs = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-print(json.dumps({"code": code, "seconds": secs, "peak_gb": peak}), file=sys.stderr)
-"""
-
-
-def stage(args: list[str]) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=False
-    )
-    last = proc.stderr.strip().splitlines()[-1]
-    result = json.loads(last)
-    if result["code"] != 0:
-        sys.exit(f"stage {args[0]} failed:\n{proc.stderr[-2000:]}")
-    return result
+from _stage import stage  # bench/ is the script folder
 
 
 def main() -> None:

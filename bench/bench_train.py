@@ -17,29 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
-CHILD = """
-import json, resource, sys, time
-from outreach.cli import main
-t = time.perf_counter()
-code = main(sys.argv[1:])
-secs = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-print(json.dumps({"code": code, "seconds": secs, "peak_gb": peak}), file=sys.stderr)
-"""
-
-
-def stage(args: list[str]) -> dict:
-    proc = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True)
-    result = json.loads(proc.stderr.strip().splitlines()[-1])
-    if result["code"] != 0:
-        sys.exit(f"{args[0]} failed:\n{proc.stderr[-2000:]}")
-    return result
+from _stage import stage  # bench/ is the script folder
 
 
 def month_ends(last: date, n: int) -> list[date]:

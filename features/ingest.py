@@ -168,6 +168,28 @@ def read_delivery(path: Path, encoding: str = "auto") -> pa.Table | pd.DataFrame
     return frame.mask(frame == "", None)
 
 
+def read_table(path: Path, encoding: str = "auto") -> pd.DataFrame:
+    """Any user table (CSV as text in UTF-8 or GBK, or Parquet) as a frame, for the commands
+    that take ``--table``.
+
+    Raises:
+        ConfigError: the path is not a .csv or .parquet file.
+        DataContractError: the file cannot be read or has no rows (one line).
+    """
+    if not path.is_file():
+        raise ConfigError(f"--table {path} is not a file")
+    if path.suffix not in (".csv", ".parquet"):
+        raise ConfigError("--table must be a .csv or .parquet file")
+    try:
+        raw = read_delivery(path, encoding)
+    except RejectedDelivery as exc:
+        raise DataContractError(str(exc).replace(f"{path.parent.name}/", "", 1)) from None
+    frame = raw.to_pandas() if isinstance(raw, pa.Table) else raw
+    if len(frame) == 0:
+        raise DataContractError(f"{path.name}: no rows")
+    return frame.reset_index(drop=True)
+
+
 # -------------------------------------------------------------------------------- validation
 _FAST = {
     "string": (pa.types.is_string, pa.types.is_large_string),

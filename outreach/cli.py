@@ -297,28 +297,16 @@ def link(
 
 def _link_table(console, settings, keys, table, map_, out, encoding) -> None:
     from features.errors import ConfigError
-    from features.ingest import RejectedDelivery, read_delivery
+    from features.ingest import read_table
     from features.linkage import link_table, parse_map
 
     if table is None or map_ is None or out is None:
         raise ConfigError("--table, --map and --out go together")
-    if not table.is_file():
-        raise ConfigError(f"--table {table} is not a file")
     if out.suffix not in (".csv", ".parquet"):
         raise ConfigError("--out must end in .csv or .parquet")
     if out.resolve() == table.resolve():
         raise ConfigError("--out must differ from --table (the input is never changed)")
-    if table.suffix not in (".csv", ".parquet"):
-        raise ConfigError("--table must be a .csv or .parquet file")
-    try:
-        raw = read_delivery(table, encoding)
-    except RejectedDelivery as exc:
-        raise ConfigError(str(exc).replace(f"{table.parent.name}/", "", 1)) from None
-    import pyarrow as pa
-
-    frame = raw.to_pandas() if isinstance(raw, pa.Table) else raw
-    if len(frame) == 0:
-        raise ConfigError(f"{table.name}: no rows")
+    frame = read_table(table, encoding)
     mapping = parse_map(map_, list(frame.columns))
     with _bar(console, "link") as bar:
         bar.add_task(f"{len(frame):,} rows", total=None)

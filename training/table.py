@@ -86,22 +86,9 @@ def parse_positive(text: str | None) -> tuple[str, ...] | None:
 def load_table(path: Path, encoding: str = "auto") -> pd.DataFrame:
     """The table as a frame (CSV values as text, Parquet with its own types); refuses a missing,
     unreadable, 0-byte or row-less file with one line."""
-    import pyarrow as pa
+    from features.ingest import read_table
 
-    from features.ingest import RejectedDelivery, read_delivery
-
-    if not path.is_file():
-        raise ConfigError(f"--table {path} is not a file")
-    if path.suffix not in (".csv", ".parquet"):
-        raise ConfigError("--table must be a .csv or .parquet file")
-    try:
-        raw = read_delivery(path, encoding)
-    except RejectedDelivery as exc:
-        raise DataContractError(str(exc).replace(f"{path.parent.name}/", "", 1)) from None
-    frame = raw.to_pandas() if isinstance(raw, pa.Table) else raw
-    if len(frame) == 0:
-        raise DataContractError(f"{path.name}: no rows")
-    return frame.reset_index(drop=True)
+    return read_table(path, encoding)
 
 
 # ------------------------------------------------------------------------------ columns

@@ -150,7 +150,7 @@ class _Query:
             "r.event, r.disability_grade, r.certificate_no",
             "x.certificate_no",
         )
-        edu_state = self.latest("education", "r.event, r.student_no", "x.student_no")
+        edu_state = self.latest("education", "r.event, r.student_no, r.stage", "x.student_no")
         edu = self.linked("education", "r.event, r.days_absent, r.school_days", 12)
         unemp_state = self.latest(
             "hr_unemployment",
@@ -159,7 +159,7 @@ class _Query:
             "x.event <> 'benefit_payment'",
         )
         unemp = self.linked("hr_unemployment", "r.event, r.amount", 15)
-        contrib = self.linked("hr_contributions", "r.contribution_base", 9)
+        contrib = self.linked("hr_contributions", "r.contribution_base", 12)
         programs = HOUSEHOLD_PROGRAMS + PERSON_PROGRAMS
         enrolled = ",\n".join(
             _flag(f"program = '{p}' AND event = 'enrolment_start'") + f" AS enrolled_{p}"
@@ -176,7 +176,7 @@ class _Query:
         temporary = "program = 'temporary' AND event IN ('approval', 'payment')"
         rural = self.linked("rural_monitoring", "r.event, r.list_type")
         visit = self.linked("visits", "r.outcome")
-        arrears = self.linked("utility_arrears", "r.months_in_arrears, r.amount_due", 3)
+        arrears = self.linked("utility_arrears", "r.months_in_arrears, r.amount_due", 12)
         vehicle = self.latest(
             "vehicle_registry", "r.event, r.plate_no, r.purchase_value", "x.plate_no"
         )
@@ -234,9 +234,27 @@ class _Query:
                        SUM(CASE WHEN event_date > {d[12]} THEN {_cents("out_of_pocket")} ELSE 0 END)
                            AS oop_12m,
                        {_count(f"claim_type = 'inpatient' AND event_date > {d[3]}")} AS recent,
-                       {_count(f"claim_type = 'inpatient' AND event_date <= {d[3]}")} AS usual
+                       {_count(f"claim_type = 'inpatient' AND event_date <= {d[3]}")} AS usual,
+                       COUNT(DISTINCT CASE WHEN diagnosis_group = 'chronic'
+                                            AND event_date > {d[12]} THEN person_id END)
+                           AS chronic_members
                 FROM ({med}) x
                 GROUP BY household_id""",
+            "serious": f"""
+                WITH s AS (
+                    SELECT household_id, event_date, {_cents("out_of_pocket")} AS oop,
+                           {_month_index("event_date")} AS mi
+                    FROM ({med}) x
+                    WHERE diagnosis_group = 'serious_illness'),
+                span AS (SELECT household_id, MIN(mi) AS first_mi, MAX(mi) AS last_mi,
+                                MIN(event_date) AS first_date
+                         FROM s GROUP BY household_id)
+                SELECT s.household_id, MIN(p.first_date) AS first_date,
+                       SUM(CASE WHEN s.event_date > {d[1]} THEN s.oop ELSE 0 END) AS oop_1m,
+                       SUM(CASE WHEN s.mi = p.first_mi THEN s.oop ELSE 0 END) AS oop_first,
+                       SUM(CASE WHEN s.mi = p.last_mi THEN s.oop ELSE 0 END) AS oop_last
+                FROM s JOIN span p ON p.household_id = s.household_id
+                GROUP BY s.household_id""",
             "dis": f"""
                 SELECT household_id, COUNT(DISTINCT person_id) AS disabled,
                        COUNT(DISTINCT CASE WHEN disability_grade <= 2 THEN person_id END)
@@ -246,7 +264,8 @@ class _Query:
                 WHERE event IN ('baseline', 'issued')
                 GROUP BY household_id""",
             "edu_state": f"""
-                SELECT household_id, COUNT(DISTINCT person_id) AS students
+                SELECT household_id, COUNT(DISTINCT person_id) AS students,
+                       COUNT(DISTINCT CASE WHEN stage = 'senior' THEN person_id END) AS senior
                 FROM ({edu_state}) s
                 WHERE event NOT IN ('dropout', 'graduation')
                 GROUP BY household_id""",
@@ -284,7 +303,12 @@ class _Query:
                 now_m AS (SELECT household_id, MAX(mi) AS mi FROM c
                           WHERE event_date > {d[3]} GROUP BY household_id),
                 old_m AS (SELECT household_id, MAX(mi) AS mi FROM c
-                          WHERE event_date <= {d[6]} GROUP BY household_id)
+                          WHERE event_date <= {d[6]} AND event_date > {d[9]}
+                          GROUP BY household_id),
+                per_month AS (SELECT household_id, mi, COUNT(DISTINCT person_id) AS n FROM c
+                              GROUP BY household_id, mi),
+                peak AS (SELECT household_id, MAX(n) AS n FROM per_month
+                         GROUP BY household_id)
                 SELECT c.household_id,
                        SUM(CASE WHEN c.event_date > {d[3]} AND c.mi = n.mi
                                 THEN {_cents("c.base")} ELSE 0 END) AS base_now,
@@ -292,11 +316,14 @@ class _Query:
                                 THEN {_cents("c.base")} ELSE 0 END) AS base_6m,
                        COUNT(DISTINCT CASE WHEN c.event_date > {d[3]} THEN c.person_id END)
                            AS contributors_now,
-                       COUNT(DISTINCT CASE WHEN c.event_date <= {d[6]} THEN c.person_id END)
-                           AS contributors_6m
+                       COUNT(DISTINCT CASE WHEN c.event_date <= {d[6]}
+                                            AND c.event_date > {d[9]} THEN c.person_id END)
+                           AS contributors_6m,
+                       MAX(k.n) AS contributors_peak_12m
                 FROM c
                 LEFT JOIN now_m n ON n.household_id = c.household_id
                 LEFT JOIN old_m o ON o.household_id = c.household_id
+                LEFT JOIN peak k ON k.household_id = c.household_id
                 GROUP BY c.household_id""",
             "assist_state": f"""
                 SELECT household_id, {enrolled}
@@ -337,8 +364,11 @@ class _Query:
                 ) s
                 GROUP BY household_id""",
             "arrears": f"""
-                SELECT household_id, MAX(months_in_arrears) AS months,
-                       MAX(amount_due) AS amount
+                SELECT household_id,
+                       MAX(CASE WHEN event_date > {d[3]} THEN months_in_arrears END) AS months,
+                       MAX(CASE WHEN event_date > {d[3]} THEN amount_due END) AS amount,
+                       COUNT(DISTINCT {_month_index("event_date")}) AS episodes_12m,
+                       MAX(event_date) AS last_date
                 FROM ({arrears}) x
                 GROUP BY household_id""",
             "vehicle": f"""
@@ -420,6 +450,15 @@ def _final_sql(
         "contributors_now": n("c.contributors_now"),
         "contributors_change_6m": n("c.contributors_now - c.contributors_6m"),
         "medical_oop_12m": x("md.oop_12m"),
+        "serious_oop_1m": x("se.oop_1m"),
+        "serious_oop_growth": "CASE WHEN COALESCE(se.oop_first, 0) > 0 "
+        "THEN CAST(se.oop_last AS DOUBLE) / se.oop_first ELSE 0.0 END",
+        "months_since_serious_onset": since("se.first_date"),
+        "chronic_members_12m": n("md.chronic_members"),
+        "senior_students": n("es.senior"),
+        "contributors_lost_12m": n("GREATEST(c.contributors_peak_12m - c.contributors_now, 0)"),
+        "utility_arrears_episodes_12m": n("ar.episodes_12m"),
+        "months_since_arrears": since("ar.last_date"),
         "household_size": n("h.size"),
         "children": n("h.children"),
         "elderly": n("h.elderly"),
@@ -460,6 +499,8 @@ def _final_sql(
         "medical_oop_to_income_12m": f"medical_oop_12m / (12 * GREATEST(inc_now, {S} * "
         "household_size))",
         "low_confidence_link": f"(min_link_probability < {LOW_CONFIDENCE!r})",
+        "income_before_assistance_ratio": f"inc_pre / household_size / {S}",
+        "income_after_medical_ratio": f"(inc_pre - serious_oop_1m) / household_size / {S}",
     }
     names = [f.name for f in FEATURES]
     missing = set(names) - set(base) - set(derived)
@@ -478,7 +519,7 @@ def _final_sql(
         "dt": "deaths", "md": "med", "ds": "dis", "es": "edu_state", "e": "edu",
         "us": "unemp_state", "u": "unemp", "c": "contrib", "ast": "assist_state",
         "asn": "assist", "ru": "rural", "v": "visit", "ar": "arrears", "ve": "vehicle",
-        "pr": "property", "bu": "business", "lk": "link",
+        "pr": "property", "se": "serious", "bu": "business", "lk": "link",
     }  # fmt: skip
     join_sql = "\n".join(
         f"LEFT JOIN {t[name]} {alias} ON {alias}.household_id = h.household_id"
@@ -495,7 +536,7 @@ def _final_sql(
                    CASE WHEN h.head_age IS NULL THEN 'unknown' {bands} ELSE '75+' END
                        AS head_age_band,
                    CASE WHEN h.head_hukou = 'local_urban' THEN 'urban' ELSE 'rural' END AS hukou,
-                   {inc} AS inc_now, {inc_6m} AS inc_6m,
+                   {inc} AS inc_now, {inc_6m} AS inc_6m, {inc} - {x("asn.paid_1m")} AS inc_pre,
                    {inner_cols}
             FROM {t["hh"]} h
             {join_sql}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FEATURE_SET_VERSION = "1.0"
+FEATURE_SET_VERSION = "1.1"
 """Bumped whenever a feature is added, removed or changes meaning."""
 
 GROUPS: dict[str, tuple[str, str]] = {
@@ -156,6 +156,50 @@ FEATURES: tuple[Feature, ...] = (
         "int",
         1,
     ),
+    _f(
+        "months_since_serious_onset",
+        "重大疾病首次就医距今月数",
+        "months since the first serious-illness claim",
+        "months",
+        (MED,),
+        "15m",
+        "early_warning_illness",
+        "{value:.0f} 个月前首次因重大疾病就医",
+        "first claim for a serious illness {value:.0f} month(s) ago",
+        "float",
+        0,
+        nullable=True,
+        note="calendar months since the earliest serious-illness claim in the last 15 months; "
+        "null when there is none (early months of an illness carry the most risk)",
+    ),
+    _f(
+        "serious_oop_growth",
+        "重大疾病自付费用增长倍数",
+        "growth of serious-illness out-of-pocket costs",
+        "ratio",
+        (MED,),
+        "15m",
+        "early_warning_illness",
+        "重大疾病最近一个月自付费用是首月的 {value:.1f} 倍",
+        "serious-illness costs in the latest month are {value:.1f}x the first month's",
+        "float",
+        1,
+        note="out-of-pocket on serious-illness claims in the latest claim month / in the first "
+        "claim month, within 15 months; 0 when there are none",
+    ),
+    _f(
+        "chronic_members_12m",
+        "近12个月慢性病人数",
+        "members with chronic-disease claims, 12m",
+        "persons",
+        (MED,),
+        "12m",
+        "early_warning_illness",
+        "{value} 名家庭成员近12个月有慢性病就医记录",
+        "{value} member(s) had chronic-disease claims in the last 12 months",
+        "int",
+        1,
+    ),
     # ---- early warning: disability
     _f(
         "disabled_members",
@@ -238,6 +282,21 @@ FEATURES: tuple[Feature, ...] = (
         "近12个月无辍学",
         "no school dropout in the last 12 months",
         direction=1,
+    ),
+    _f(
+        "senior_students",
+        "高中在读人数",
+        "members in senior secondary school",
+        "persons",
+        (EDU,),
+        "as_of",
+        "early_warning_school",
+        "{value} 名家庭成员在读高中（学费等支出较高）",
+        "{value} member(s) in senior secondary school (higher school costs)",
+        "int",
+        1,
+        note="students whose latest record is at the senior stage; schooling beyond compulsory "
+        "education is a rigid expense (DOMAIN.md §1.4)",
     ),
     # ---- early warning: unemployment
     _f(
@@ -370,6 +429,53 @@ FEATURES: tuple[Feature, ...] = (
         note="(income now - income 6 months earlier) / max(income 6 months earlier, S); the "
         "earlier income uses the same formula on the windows 6 months back, for current members",
     ),
+    _f(
+        "contributors_lost_12m",
+        "近12个月停缴社保人数",
+        "members who stopped paying social insurance, 12m",
+        "persons",
+        (CONTRIB,),
+        "12m",
+        "income",
+        "{value} 名家庭成员近12个月停缴社保",
+        "{value} member(s) stopped paying social insurance in the last 12 months",
+        "int",
+        1,
+        note="the most members paying in any month of the last 12 minus those paying in the "
+        "last 3 months (never negative)",
+    ),
+    _f(
+        "income_before_assistance_ratio",
+        "救助前人均收入与低保标准之比",
+        "income per person before assistance / dibao standard",
+        "ratio",
+        INCOME_SOURCES,
+        "3m",
+        "income",
+        "救助前人均月收入为低保标准的 {value:.2f} 倍",
+        "income per person before assistance is {value:.2f}x the dibao standard",
+        "float",
+        -1,
+        params=(S, PENSION),
+        note="the income estimate less assistance paid in the last month, per person, over the "
+        "standard on the as-of date: the means test counts income before assistance",
+    ),
+    _f(
+        "income_after_medical_ratio",
+        "扣除重大疾病自付费用后人均收入与低保标准之比",
+        "income per person after serious-illness costs / dibao standard",
+        "ratio",
+        INCOME_SOURCES + (MED,),
+        "3m",
+        "income",
+        "扣除重大疾病自付费用后人均月收入为低保标准的 {value:.2f} 倍",
+        "after serious-illness costs, income per person is {value:.2f}x the dibao standard",
+        "float",
+        -1,
+        params=(S, PENSION),
+        note="as `income_before_assistance_ratio`, less the last month's out-of-pocket on "
+        "serious-illness claims: the rigid-expenditure comparison of DOMAIN.md §1.4",
+    ),
     # ---- medical burden
     _f(
         "medical_oop_12m",
@@ -399,6 +505,19 @@ FEATURES: tuple[Feature, ...] = (
         params=(PENSION, S),
         note="OOP 12m / (12 x max(estimated monthly income, S x household size)): income is "
         "floored at the dibao line of the household, so no division by zero",
+    ),
+    _f(
+        "serious_oop_1m",
+        "上月重大疾病自付费用",
+        "serious-illness out-of-pocket spending, last month",
+        "CNY",
+        (MED,),
+        "1m",
+        "medical_burden",
+        "上月重大疾病自付费用 {value:,.0f} 元",
+        "CNY {value:,.0f} out-of-pocket for a serious illness last month",
+        "float",
+        1,
     ),
     # ---- structure
     _f(
@@ -763,6 +882,35 @@ FEATURES: tuple[Feature, ...] = (
         "CNY {value:,.0f} of utility bills due",
         "float",
         1,
+    ),
+    _f(
+        "utility_arrears_episodes_12m",
+        "近12个月欠费月份数",
+        "months with utility arrears, 12m",
+        "months",
+        ("utility_arrears",),
+        "12m",
+        "arrears",
+        "近12个月有 {value} 个月水电燃气欠费",
+        "utility arrears in {value} of the last 12 months",
+        "int",
+        1,
+    ),
+    _f(
+        "months_since_arrears",
+        "距上次欠费月数",
+        "months since the last utility arrears",
+        "months",
+        ("utility_arrears",),
+        "12m",
+        "arrears",
+        "{value:.0f} 个月前有水电燃气欠费",
+        "utility arrears {value:.0f} month(s) ago",
+        "float",
+        -1,
+        nullable=True,
+        note="calendar months since the latest arrears notice in the last 12 months; null when "
+        "there is none",
     ),
     # ---- area shocks
     _f(

@@ -26,6 +26,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -362,15 +363,24 @@ def rules_baseline(frame: pd.DataFrame) -> np.ndarray:
     return count + 0.999 * intensity / (1.0 + intensity)
 
 
+LOGISTIC_C_GRID = (0.003, 0.03, 0.3, 3.0)
+"""L2 strengths tried by :meth:`LogisticBaseline.fit` when validation rows are given."""
+
+
 class LogisticBaseline:
     """Logistic regression on the model's features: median imputation with missing indicators,
-    standardization, one-hot categories; L2 (``C``), lbfgs — deterministic."""
+    standardization, one-hot categories; L2 (``C``), lbfgs — deterministic.
+
+    Given validation rows, ``fit`` picks ``C`` from :data:`LOGISTIC_C_GRID` by validation
+    log-loss (the baseline gets the same tuning chance as the booster's early stopping); the
+    chosen value is ``C_``.
+    """
 
     def __init__(self, features: Sequence[str] = FEATURES_FOR_MODEL, C: float = 1.0) -> None:
         self.features = features
         self.C = C
 
-    def _pipeline(self, X: pd.DataFrame) -> Pipeline:
+    def _pipeline(self, X: pd.DataFrame, C: float) -> Pipeline:
         cats = [c for c in X.columns if X[c].dtype == "category"]
         nums = [c for c in X.columns if c not in cats]
         numeric = Pipeline(
@@ -383,14 +393,33 @@ class LogisticBaseline:
         return Pipeline(
             [
                 ("prep", ColumnTransformer(parts)),
-                ("lr", LogisticRegression(C=self.C, max_iter=2000)),
+                ("lr", LogisticRegression(C=C, max_iter=2000)),
             ]
         )
 
-    def fit(self, frame: pd.DataFrame, y: np.ndarray) -> LogisticBaseline:
+    def fit(
+        self,
+        frame: pd.DataFrame,
+        y: np.ndarray,
+        valid: pd.DataFrame | None = None,
+        y_valid: np.ndarray | None = None,
+    ) -> LogisticBaseline:
         X = model_matrix(frame, self.features)
         self.categories_ = _category_levels(X)
-        self.pipeline_ = self._pipeline(X).fit(X, np.asarray(y, dtype=float))
+        y = np.asarray(y, dtype=float)
+        grid = (self.C,)
+        if valid is not None and y_valid is not None and len(np.unique(y_valid)) == 2:
+            grid = LOGISTIC_C_GRID
+        best: tuple[float, float, Pipeline] | None = None
+        for C in grid:
+            pipe = self._pipeline(X, C).fit(X, y)
+            loss = 0.0
+            if len(grid) > 1:
+                Xv = model_matrix(valid, self.features, self.categories_)
+                loss = log_loss(np.asarray(y_valid, float), pipe.predict_proba(Xv)[:, 1])
+            if best is None or loss < best[0]:
+                best = (loss, C, pipe)
+        _, self.C_, self.pipeline_ = best
         return self
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:

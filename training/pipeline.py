@@ -204,7 +204,9 @@ def train_and_evaluate(
     model = fit_lightgbm(train, valid, params, calibration=calibration)
     timings["lightgbm_s"] = time.perf_counter() - t1
     t1 = time.perf_counter()
-    logistic = LogisticBaseline().fit(train, train["label"].to_numpy())
+    logistic = LogisticBaseline().fit(
+        train, train["label"].to_numpy(), valid, valid["label"].to_numpy()
+    )
     timings["logistic_s"] = time.perf_counter() - t1
 
     scores = _scores(model, logistic, test)

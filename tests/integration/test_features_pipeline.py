@@ -21,6 +21,7 @@ import pytest
 
 from features import idnumber
 from features.build import read_snapshot_metadata
+from features.registry import FEATURE_SET_VERSION
 from outreach.cli import as_of_dates, main
 
 pytestmark = pytest.mark.integration
@@ -116,7 +117,7 @@ def test_a_rebuild_is_identical(base, tmp_path):
     assert path.read_bytes() == first
     assert read_snapshot_metadata(path)["snapshot_id"] == meta["snapshot_id"]
     assert re.fullmatch(r"20240630-[0-9a-f]{12}", meta["snapshot_id"])
-    assert meta["feature_set_version"] == "1.0"
+    assert meta["feature_set_version"] == FEATURE_SET_VERSION
     assert all(d.split("-", 1)[1] <= "2024-06" for d in map(_month_of, meta["delivery_ids"]))
 
 

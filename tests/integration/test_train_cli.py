@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from features.registry import FEATURE_SET_VERSION
 from outreach.cli import main
 from training import registry
 
@@ -57,7 +58,7 @@ def test_train_registers_compares_promotes_and_rolls_back(workspace, capsys):
     assert {"plots/calibration.png", "plots/recall_at_capacity.png",
             "plots/shap_summary.png"} <= plots  # fmt: skip
     run = client.get_run(run_id)
-    assert run.data.params["feature_set_version"] == "1.0"
+    assert run.data.params["feature_set_version"] == FEATURE_SET_VERSION
     assert "test.model.roc_auc" not in run.data.metrics  # metrics are namespaced by score
     assert any(k.startswith("observed.scores.model.") for k in run.data.metrics)
     # the same data again: not better on validation, so it is the challenger
@@ -74,7 +75,7 @@ def test_train_registers_compares_promotes_and_rolls_back(workspace, capsys):
     assert "champion" in listing and "challenger" in listing
     # the registered model loads and scores like the trained one
     model, version = registry.load_version(store)
-    assert version == "1" and model.feature_set_version == "1.0"
+    assert version == "1" and model.feature_set_version == FEATURE_SET_VERSION
 
 
 def test_drift(workspace, capsys):

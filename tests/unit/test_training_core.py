@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from sklearn.metrics import log_loss
 
 from features.errors import ConfigError
 from features.pseudonym import Pseudonymizer
@@ -37,6 +38,7 @@ from training.labels import (
 )
 from training.models import (
     FEATURES_FOR_MODEL,
+    LOGISTIC_C_GRID,
     Calibrator,
     LogisticBaseline,
     OutreachModel,
@@ -457,6 +459,20 @@ def test_logistic_baseline_is_deterministic(frames):
     b = LogisticBaseline().fit(train, train["label"]).predict_proba(test)
     np.testing.assert_array_equal(a, b)
     assert roc_auc(test["label"], a) > 0.7
+
+
+def test_logistic_baseline_picks_c_on_validation(frames):
+    train, valid, _ = frames
+    fixed = LogisticBaseline(C=0.5).fit(train, train["label"])
+    assert fixed.C_ == 0.5
+    tuned = LogisticBaseline().fit(train, train["label"], valid, valid["label"])
+    assert tuned.C_ in LOGISTIC_C_GRID
+    losses = {
+        C: log_loss(valid["label"], LogisticBaseline(C=C).fit(train, train["label"])
+                    .predict_proba(valid))
+        for C in LOGISTIC_C_GRID
+    }  # fmt: skip
+    assert min(losses, key=losses.get) == tuned.C_
 
 
 # ---------------------------------------------------------------- fairness

@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 import policies
 
 WORKSPACE_ENV = "OUTREACH_WORKSPACE"
+DB_URL_ENV = "OUTREACH_DB_URL"
 
 
 class Settings(BaseModel):
@@ -21,12 +22,16 @@ class Settings(BaseModel):
     Attributes:
         workspace: the folder that holds all generated state.
         params_dir: the dated policy parameter files (read by the simulator and the rules).
+        db_url: the service database URL when not the workspace's SQLite file
+            (``OUTREACH_DB_URL``, e.g. ``postgresql://user@host/db``); secret, as it may hold a
+            password.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     workspace: Path
     params_dir: Path
+    db_url: SecretStr | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -63,9 +68,19 @@ class Settings(BaseModel):
         """The HMAC key of the pseudonymous keys (generated on first use, mode 0600)."""
         return self.workspace / "secrets" / "hmac.key"
 
+    @property
+    def service_db_url(self) -> str:
+        """The service database written by scoring and read by the service (may hold a password:
+        log it only through ``serving.db.safe_url``)."""
+        if self.db_url is not None:
+            return self.db_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'service.sqlite3'}"
+
 
 def load_settings(workspace: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
     """Build the settings: an explicit workspace wins, then ``OUTREACH_WORKSPACE``, then the cwd.
+
+    The service database is ``OUTREACH_DB_URL`` when set, else a SQLite file in the workspace.
 
     Example:
         >>> load_settings(Path("/tmp/ws"), environ={}).raw_dir
@@ -74,4 +89,8 @@ def load_settings(workspace: Path | None = None, environ: dict[str, str] | None 
     env = os.environ if environ is None else environ
     if workspace is None:
         workspace = Path(env[WORKSPACE_ENV]) if env.get(WORKSPACE_ENV) else Path.cwd()
-    return Settings(workspace=workspace.expanduser().absolute(), params_dir=policies.PARAMS_DIR)
+    return Settings(
+        workspace=workspace.expanduser().absolute(),
+        params_dir=policies.PARAMS_DIR,
+        db_url=env.get(DB_URL_ENV) or None,
+    )

@@ -16,6 +16,8 @@ import pytest
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
+pytest_plugins = ["pg"]  # tests/pg.py, the PostgreSQL harness (tests/ is a folder on sys.path)
+
 FIXTURE_HOUSEHOLDS = 400
 FIXTURE_MONTHS = 24
 FIXTURE_SEED = 7

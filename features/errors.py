@@ -29,3 +29,12 @@ class OutputExistsError(OutreachError):
 
 class DataContractError(OutreachError):
     """A file does not meet its data contract."""
+
+
+class EligibilityInputError(DataContractError):
+    """A household table lacks a column that an eligibility rule reads, or cannot be evaluated
+    as one snapshot (several as-of dates, no date)."""
+
+
+class CaseTableError(OutreachError):
+    """An eligibility test-case table (``policies/rules/*.cases.yaml``) is malformed."""

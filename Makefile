@@ -26,15 +26,17 @@ $(STAMP): pyproject.toml constraints.txt
 
 ## The main job on embedded defaults: simulate the default county, ingest its deliveries into
 ## the DuckDB warehouse, link records to persons and households, build the month-end household
-## vectors from mid-2023, and train, evaluate and register the model (MLflow in ./models).
+## vectors from mid-2023, train, evaluate and register the model (MLflow in ./models), and
+## score the latest month into the service database (scores, eligibility, visit lists).
 ## A second run reuses what is built (ingest skips known deliveries; a retrained model that is
-## no better stays challenger). (Later stages extend this to score and serve.)
+## no better stays challenger; a scored month is not scored again). (Serving comes next.)
 demo: venv
 	$(BIN)/outreach simulate
 	$(BIN)/outreach ingest
 	$(BIN)/outreach link
 	$(BIN)/outreach features --from 2023-06-30 --to 2025-12-31
 	$(BIN)/outreach train
+	$(BIN)/outreach score --as-of 2025-12-31
 
 ## The whole suite: unit, then integration (the default world is simulated once per session).
 test: venv

@@ -68,3 +68,19 @@ def fixture_workspace(fixture_world, tmp_path_factory) -> Path:
     assert main(["ingest", "--raw", str(fixture_world), "--workspace", str(ws)]) == 0
     assert main(["link", "--workspace", str(ws)]) == 0
     return ws
+
+
+@pytest.fixture(scope="session")
+def trained_workspace(fixture_workspace, tmp_path_factory) -> Path:
+    """A copy of the fixture workspace with month-end snapshots 2023-01..2024-12 and a champion
+    model (version 1) trained on them. Tests that change it must copy it first."""
+    import shutil
+
+    from outreach.cli import main
+
+    ws = tmp_path_factory.mktemp("trained") / "ws"
+    shutil.copytree(fixture_workspace, ws)
+    args = ["--workspace", str(ws)]
+    assert main(["features", "--from", "2023-01-31", "--to", "2024-12-31", *args]) == 0
+    assert main(["train", *args]) == 0
+    return ws

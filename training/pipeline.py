@@ -97,7 +97,7 @@ def load_snapshots(snapshots_dir: Path, dates: Iterable[date]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _raw_dir_from_meta(con) -> Path | None:
+def raw_dir_from_meta(con) -> Path | None:
     rows = con.execute("SELECT value FROM meta WHERE key = 'raw_dir'").fetchall()
     return Path(rows[0][0]) if rows and rows[0][0] else None
 
@@ -184,7 +184,7 @@ def train_and_evaluate(
         delay = reporting_delay_p99(con, cutoff)
         labels = observable_labels(con, dates, horizon_months, cutoff)
         if raw_dir is None:
-            raw_dir = _raw_dir_from_meta(con)
+            raw_dir = raw_dir_from_meta(con)
     finally:
         con.close()
     timings["labels_s"] = time.perf_counter() - t0

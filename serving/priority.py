@@ -1,0 +1,206 @@
+"""Visit priority and visit lists: who a caseworker should see first, and why.
+
+Priority is not risk. A visit is worth most where hardship is likely *and* the household is
+missing help it probably qualifies for, so the priority of a household is the expected value
+of a visit under a documented, versioned formula (:data:`PRIORITY_VERSION`):
+
+    priority = p_hardship x (1 + gap_value)
+    gap_value = sum over program families of max(weight_p x g_p) within the family
+    g_p = 1 for "likely qualifies, not receiving", 0.5 for "needs verification, not
+          receiving", 0 otherwise
+
+Families group programs that replace each other (a household gets one of 低保, 单人保, 特困 or
+低保边缘), so a household is not counted twice for them. A household already receiving what it
+qualifies for has gap_value 0 and ranks below an equally risky household that receives nothing it
+qualifies for.
+
+Lists are built per jurisdiction (township, or village), sized by caseworker capacity. A share
+of each list (default 3 %) is drawn at random from the jurisdiction's households not otherwise
+listed and marked as exploration, so that visit outcomes can be used as labels without only
+confirming the model's own guesses. Everything here is a pure function of its inputs and a seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+PRIORITY_VERSION = "1.0"
+"""Bumped whenever the formula, the weights or the families change."""
+
+GAP_CREDIT = {2: 1.0, 1: 0.5, 0: 0.0}
+"""Credit per gap kind: 2 likely and not receiving, 1 needs verification and not receiving."""
+
+PROGRAM_WEIGHTS: Mapping[str, float] = {
+    "dibao": 1.0,
+    "single_person": 1.0,
+    "tekun": 1.0,
+    "near_dibao": 0.4,
+    "orphan_fuc": 1.0,
+    "medical_assistance": 0.6,
+    "temporary": 0.4,
+    "education": 0.3,
+    "disability_living": 0.3,
+    "disability_care": 0.3,
+}
+"""Relative value of bringing a program to a household (monthly cash programs weigh most)."""
+
+FAMILIES: Mapping[str, str] = {
+    "dibao": "subsistence",
+    "single_person": "subsistence",
+    "tekun": "subsistence",
+    "near_dibao": "subsistence",
+}
+"""Programs that replace each other; a program not listed is a family of its own."""
+
+PURPOSE = (
+    "Proposed visits to offer assistance (主动发现、主动救助). For proposing help only: never "
+    "a ground to reduce, suspend or reclaim a benefit."
+)
+"""The purpose stated with every list and export."""
+
+SUPPRESS_MONTHS = 6
+"""A visit that found no need keeps a household off lists this long, unless a warning fires."""
+
+
+def gap_value(gap: np.ndarray, programs: Sequence[str]) -> np.ndarray:
+    """The eligibility-gap value of each household (see the module docstring).
+
+    Args:
+        gap: int8 (households x programs): 2 likely gap, 1 verification gap, 0 none.
+        programs: program codes, one per column of ``gap``.
+    """
+    gap = np.asarray(gap)
+    if gap.ndim != 2 or gap.shape[1] != len(programs):
+        raise ValueError("gap must have one column per program")
+    credit = np.zeros(gap.shape, dtype=float)
+    for kind, c in GAP_CREDIT.items():
+        credit[gap == kind] = c
+    families: dict[str, np.ndarray] = {}
+    for j, code in enumerate(programs):
+        weighted = credit[:, j] * PROGRAM_WEIGHTS.get(code, 0.0)
+        fam = FAMILIES.get(code, code)
+        families[fam] = np.maximum(families[fam], weighted) if fam in families else weighted
+    total = np.zeros(gap.shape[0], dtype=float)
+    for values in families.values():
+        total += values
+    return total
+
+
+def priority(score: np.ndarray, gap_values: np.ndarray) -> np.ndarray:
+    """Expected value of a visit: ``score x (1 + gap_value)``."""
+    return np.asarray(score, dtype=float) * (1.0 + np.asarray(gap_values, dtype=float))
+
+
+def new_warning(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Rows where an early-warning rule fires now that did not fire before (bool matrices)."""
+    return (np.asarray(current, bool) & ~np.asarray(previous, bool)).any(axis=1)
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """How lists are cut.
+
+    Attributes:
+        level: ``township`` (9-digit code) or ``village`` (12-digit code).
+        capacity_share: list size as a share of the jurisdiction's households (used when
+            ``capacity`` is not set); at least one entry per jurisdiction.
+        capacity: a fixed list size per jurisdiction (overrides the share).
+        exploration_share: the share of each list drawn at random (exploration).
+        seed: the run's seed (with the jurisdiction code, it fixes the random draws).
+    """
+
+    level: str = "township"
+    capacity_share: float = 0.05
+    capacity: int | None = None
+    exploration_share: float = 0.03
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.level not in ("township", "village"):
+            raise ValueError("level must be township or village")
+        if not 0 < self.capacity_share <= 1:
+            raise ValueError("capacity share must be in (0, 1]")
+        if self.capacity is not None and self.capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        if not 0 <= self.exploration_share < 1:
+            raise ValueError("exploration share must be in [0, 1)")
+
+    def size(self, n_households: int) -> int:
+        """The list size for a jurisdiction of ``n_households``."""
+        if self.capacity is not None:
+            return min(self.capacity, n_households)
+        return min(max(1, int(round(self.capacity_share * n_households))), n_households)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "level": self.level,
+            "capacity_share": self.capacity_share,
+            "capacity": self.capacity,
+            "exploration_share": self.exploration_share,
+            "seed": self.seed,
+        }
+
+
+def _rng(seed: int, code: str) -> np.random.Generator:
+    digest = hashlib.sha256(f"{seed}:{code}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def _n_explore(size: int, share: float, rng: np.random.Generator) -> int:
+    """Stochastic rounding: the expected number is exactly ``size x share``."""
+    x = size * share
+    return int(np.floor(x) + (rng.random() < x - np.floor(x)))
+
+
+def build_lists(frame: pd.DataFrame, spec: ListSpec) -> pd.DataFrame:
+    """Visit lists for every jurisdiction.
+
+    Args:
+        frame: one row per household with ``household_id``, ``township_code``,
+            ``village_code``, ``priority``, ``score`` and ``listable`` (False keeps a household
+            off the list, e.g. a recent visit found no need).
+        spec: list sizes and the exploration share.
+
+    Returns:
+        One row per list entry: ``jurisdiction_code``, ``household_id``, ``rank`` (1 = visit
+        first; exploration entries follow the ranked ones), ``exploration``, ``capacity``.
+        Ties in priority are broken by score, then household key, so lists are stable.
+    """
+    code_col = f"{spec.level}_code"
+    cols = ["jurisdiction_code", "household_id", "rank", "exploration", "capacity"]
+    if frame.empty:
+        return pd.DataFrame(columns=cols)
+    ordered = frame.sort_values(
+        [code_col, "priority", "score", "household_id"],
+        ascending=[True, False, False, True],
+        kind="mergesort",
+    )
+    parts = []
+    for code, group in ordered.groupby(code_col, sort=True, dropna=True):
+        size = spec.size(len(group))
+        rng = _rng(spec.seed, str(code))
+        n_explore = _n_explore(size, spec.exploration_share, rng)
+        candidates = group.loc[group["listable"].astype(bool)]
+        top = candidates.head(size - n_explore)
+        rest = candidates.loc[~candidates["household_id"].isin(top["household_id"])]
+        rest = rest.sort_values("household_id", kind="mergesort")
+        n_explore = min(n_explore, len(rest))
+        explore = rest.iloc[np.sort(rng.choice(len(rest), size=n_explore, replace=False))]
+        ids = np.concatenate([top["household_id"].to_numpy(), explore["household_id"].to_numpy()])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "jurisdiction_code": str(code),
+                    "household_id": ids,
+                    "rank": np.arange(1, len(ids) + 1, dtype=np.int32),
+                    "exploration": np.r_[np.zeros(len(top), bool), np.ones(n_explore, bool)],
+                    "capacity": np.int32(size),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)

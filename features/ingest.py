@@ -1,7 +1,12 @@
 """Ingestion: agency deliveries into the warehouse, validated, quarantined and reconciled.
 
 One delivery is one file, ``<raw>/agencies/<agency>/<YYYY-MM>.parquet`` (or ``.csv``, UTF-8 or
-GBK). Each is checked against its agency's data contract (:mod:`features.contracts`):
+GBK), whose delivery id is ``<agency>-<YYYY-MM>``. A second source delivering the same agency's
+records for the same month names its file ``<YYYY-MM>-<source>.parquet`` (``source``: lower-case
+letters, digits and ``_``, starting with a letter; e.g. ``visits/2024-05-outreach.parquet``, the
+outcomes Outreach's own caseworkers recorded), with delivery id ``<agency>-<YYYY-MM>-<source>``;
+it is otherwise a delivery like any other (same contract, same month-end extract date).
+Each is checked against its agency's data contract (:mod:`features.contracts`):
 
 - the whole file is **rejected** (one line naming the file and the problem; the other files still
   load) when it cannot be read, is empty of columns, lacks a required column, is named wrongly, or
@@ -54,7 +59,8 @@ REASONS: dict[str, str] = {
 """Quarantine reason codes, in the order rows are checked (a row gets its first failing reason)."""
 
 ENCODINGS = ("auto", "utf-8", "gbk")
-FILE_NAME = re.compile(r"^(\d{4})-(\d{2})\.(parquet|csv)$")
+FILE_NAME = re.compile(r"^(\d{4})-(\d{2})(?:-([a-z][a-z0-9_]{0,31}))?\.(parquet|csv)$")
+"""A delivery file name: ``YYYY-MM`` with an optional ``-<source>`` suffix (see the module doc)."""
 VILLAGE = re.compile(r"^\d{12}$")
 MIN_DATE = date(idnumber.MIN_BIRTH_YEAR, 1, 1)
 _HASH_SKIP = ("delivery_id", "extract_date")
@@ -386,7 +392,7 @@ class Ingestor:
     def ingest_file(self, agency: str, path: Path) -> DeliveryResult:
         name = f"{agency}/{path.name}"
         m = FILE_NAME.match(path.name)
-        delivery_id = f"{agency}-{m.group(1)}-{m.group(2)}" if m else path.stem
+        delivery_id = f"{agency}-{path.stem}" if m else path.stem  # <agency>-<YYYY-MM>[-<source>]
         result = DeliveryResult(agency, path.name, delivery_id, "rejected")
         try:
             if agency not in CONTRACTS:

@@ -111,28 +111,25 @@ def recent_not_in_need(conn: sa.Connection, as_of: date) -> dict[str, int | None
 
 
 def _score_rows(s: ScoredSnapshot, rows: np.ndarray, run: str, as_of: date, version: str):
-    h = s.households
-    listed = s.explanations
-    for i in rows:
-        hid = h.at[i, "household_id"]
-        e = listed.get(hid)
-        yield {
-            "run_id": run,
-            "household_id": hid,
-            "as_of": as_of,
-            "model_version": version,
-            "township_code": h.at[i, "township_code"],
-            "village_code": h.at[i, "village_code"],
-            "score": float(h.at[i, "score"]),
-            "raw_score": float(h.at[i, "raw_score"]),
-            "band": h.at[i, "band"],
-            "priority": float(h.at[i, "priority"]),
-            "warning_bits": int(h.at[i, "warning_bits"]),
-            "low_confidence_link": bool(h.at[i, "low_confidence_link"]),
-            "reasons": None if e is None else {"units": e["units"], **e["reasons"]},
-            "base_value": None if e is None else e["base_value"],
-            "programs": None if e is None else programs_summary(s.eligibility, int(i)),
-        }
+    cols = ["household_id", "township_code", "village_code", "score", "raw_score", "band",
+            "priority", "warning_bits", "low_confidence_link"]  # fmt: skip
+    part = s.households.iloc[rows][cols]
+    records = part.astype({"warning_bits": object, "low_confidence_link": object}).to_dict(
+        "records"
+    )
+    for i, rec in zip(rows, records, strict=True):
+        e = s.explanations.get(rec["household_id"])
+        rec["warning_bits"] = int(rec["warning_bits"])
+        rec["low_confidence_link"] = bool(rec["low_confidence_link"])
+        rec.update(
+            run_id=run,
+            as_of=as_of,
+            model_version=version,
+            reasons=None if e is None else {"units": e["units"], **e["reasons"]},
+            base_value=None if e is None else e["base_value"],
+            programs=None if e is None else programs_summary(s.eligibility, int(i)),
+        )
+        yield rec
 
 
 _STATUS = ("not_eligible", "needs_verification", "likely")

@@ -376,3 +376,27 @@ def test_quarantine_examples_are_masked(fixture_world, tmp_path):
     # the quarantine itself keeps the evidence
     raw_json = con.execute("SELECT raw_json FROM quarantine").fetchall()[0][0]
     assert json.loads(raw_json)["program"] == "lottery"
+
+
+def test_a_second_source_of_the_same_month(fixture_world, tmp_path):
+    """``<YYYY-MM>-<source>`` is a delivery of its own (id ``<agency>-<YYYY-MM>-<source>``)."""
+    t = _sample(fixture_world, "visits", n=4)
+    own = t.to_pandas()
+    own["delivery_id"] = "visits-2023-03-outreach"
+    own["record_id"] = [f"OUT{i:010d}" for i in range(len(own))]
+    own = pa.Table.from_pandas(own, preserve_index=False)
+    files = {
+        "visits/2023-03.parquet": t,
+        "visits/2023-03-outreach.parquet": own,
+        "visits/2023-03-Outreach.parquet": own,
+        "visits/2023-03-.parquet": own,
+    }
+    con, res = _run(_raw(tmp_path, files))
+    assert res["visits/2023-03.parquet"].delivery_id == "visits-2023-03"
+    r = res["visits/2023-03-outreach.parquet"]
+    assert (r.status, r.delivery_id, r.rows_accepted, r.rows_quarantined) == (
+        "accepted", "visits-2023-03-outreach", 4, 0
+    )  # fmt: skip
+    _reconciles(con, r)
+    for bad in ("visits/2023-03-Outreach.parquet", "visits/2023-03-.parquet"):
+        assert res[bad].status == "rejected" and "file name must be" in res[bad].reason

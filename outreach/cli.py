@@ -37,6 +37,11 @@ Workspace = Annotated[
 ]
 
 
+from serving.outcomes_cli import outcomes_app  # noqa: E402
+
+app.add_typer(outcomes_app, name="outcomes")
+
+
 def _settings(workspace: Path | None) -> Settings:
     return load_settings(workspace)
 

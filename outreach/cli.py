@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from features.errors import OutreachError
+from outreach.cli_options import Workspace
 from outreach.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -25,16 +26,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-Workspace = Annotated[
-    Path | None,
-    typer.Option(
-        "--workspace",
-        help="Folder holding all generated state (default: $OUTREACH_WORKSPACE, else the "
-        "current folder).",
-        file_okay=False,
-    ),
-]
 
 
 from serving.outcomes_cli import outcomes_app  # noqa: E402
@@ -812,6 +803,11 @@ def models(workspace: Workspace = None) -> None:
         score = "" if v["valid_score"] is None else f"{v['valid_score']:.4f}"
         table.add_row(v["version"], ", ".join(v["aliases"]), score, v["run_id"][:12])
     _console().print(table)
+
+
+from serving.commands import register as register_service  # noqa: E402
+
+register_service(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from outreach.cli_options import Workspace
 from outreach.settings import Settings, load_settings
 
 outcomes_app = typer.Typer(
@@ -56,15 +57,7 @@ def export(
             file_okay=False,
         ),
     ] = None,
-    workspace: Annotated[
-        Path | None,
-        typer.Option(
-            "--workspace",
-            help="Folder holding all generated state (default: $OUTREACH_WORKSPACE, else the "
-            "current folder).",
-            file_okay=False,
-        ),
-    ] = None,
+    workspace: Workspace = None,
 ) -> None:
     """Write recorded visit outcomes as a visits delivery that `outreach ingest` reads."""
     from serving.outcomes_export import export_outcomes

@@ -1,0 +1,113 @@
+"""Visit lists: ``GET /api/v1/lists/{jurisdiction_code}``.
+
+A list is the latest complete run's entries for a township (9 digits) or village (12 digits),
+joined with the scores (model reasons), eligibility (programs, gaps, traces), the
+low-confidence-link flag and what to verify. Responses are prepared once per (run, code,
+capacity, identified) and served as bytes until a new run completes (see ``FIELD-NOTES``:
+50 concurrent clients at p99 <= 50 ms need it). Every response states its purpose.
+"""
+
+from __future__ import annotations
+
+import gzip
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from serving.api.common import API, ERRORS, audit_async, event, jurisdiction_in_area, require
+from serving.api.schemas import JURISDICTION, VisitList
+from serving.auth import Principal
+from serving.db import ScoreRun
+from serving.deps import PrincipalDep, RequestIdDep, ServiceDep
+from serving.priority import PURPOSE
+from serving.problems import NOT_FOUND_JURISDICTION, ApiError
+from serving.queries import eligibility_rows, jurisdiction_exists, list_rows
+from serving.service import Service
+from serving.views import list_entry
+
+router = APIRouter(prefix=API, tags=["lists"], responses=ERRORS)
+
+
+def prepare_list(
+    service: Service, run: ScoreRun, code: str, capacity: int | None, identified: bool
+) -> bytes | None:
+    """The list's JSON bytes, or None when the run has no household in the jurisdiction."""
+    with service.engine.connect() as conn:
+        if not jurisdiction_exists(conn, run.run_id, code):
+            return None
+        rows = list_rows(conn, run.run_id, code)
+        size = capacity if capacity is not None else len(rows)
+        rows = rows[:size]
+        elig = eligibility_rows(conn, run.run_id, [r["household_id"] for r in rows])
+    ids = [r["household_id"] for r in rows]
+    names = service.names.masked_names(ids, run.as_of) if identified else {}
+    entries = [
+        list_entry(i + 1, r, elig.get(r["household_id"], []), names.get(r["household_id"]))
+        for i, r in enumerate(rows)
+    ]
+    body = VisitList(
+        purpose=PURPOSE,
+        run_id=run.run_id,
+        as_of=run.as_of,
+        model_version=run.model_version,
+        jurisdiction_code=code,
+        capacity=size,
+        entries=entries,
+    )
+    return body.model_dump_json().encode("utf-8")
+
+
+@router.get("/lists/{jurisdiction_code}", response_model=VisitList)
+async def visit_list(
+    jurisdiction_code: Annotated[
+        str, Path(pattern=JURISDICTION, description="township (9 digits) or village (12 digits)")
+    ],
+    principal: PrincipalDep,
+    service: ServiceDep,
+    rid: RequestIdDep,
+    request: Request,
+    capacity: Annotated[
+        int | None, Query(ge=1, le=500, description="entries wanted (default: the run's list)")
+    ] = None,
+) -> Response:
+    """The visit list of a township or village from the latest complete run."""
+    require(principal, "read")
+    jurisdiction_in_area(principal, jurisdiction_code)
+    run = service.run()
+    if run is None:
+        raise ApiError(404, NOT_FOUND_JURISDICTION)
+    if capacity is not None:
+        capacity = min(capacity, service.options.max_capacity)
+    gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
+    body = await _cached(service, run, jurisdiction_code, capacity, principal, gzip_ok)
+    await audit_async(
+        service,
+        event(principal, rid, "read", "list", jurisdiction_code=jurisdiction_code,
+              detail={"run_id": run.run_id, "capacity": capacity}),
+    )  # fmt: skip
+    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if gzip_ok else None
+    return Response(body, media_type="application/json", headers=headers)
+
+
+async def _cached(
+    service: Service,
+    run: ScoreRun,
+    code: str,
+    capacity: int | None,
+    principal: Principal,
+    gzip_ok: bool,
+) -> bytes:
+    key = (run.run_id, code, capacity, principal.identified, gzip_ok)
+    body = service.lists.get(key)
+    if body is None:
+        body = await anyio.to_thread.run_sync(
+            prepare_list, service, run, code, capacity, principal.identified
+        )
+        if body is None:
+            raise ApiError(404, NOT_FOUND_JURISDICTION)
+        if gzip_ok:
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+        service.lists.put(key, body)
+    return body

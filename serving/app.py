@@ -1,0 +1,70 @@
+"""The FastAPI application factory.
+
+    app = create_app(load_settings(workspace))          # what ``outreach serve`` runs
+
+Routes (see ``docs/api.md``): ``/healthz``, ``/readyz``, ``/metrics`` and the JSON API under
+``/api/v1`` (lists, households, outcomes, corrections, audit log, model and model card), with
+an OpenAPI document at ``/openapi.json``. Every API route requires a bearer token; errors are
+problem responses (:mod:`serving.problems`). The web pages of a later step mount beside the API
+(``serving/pages/``) on the same app and the same :class:`~serving.service.Service`.
+
+No route reduces, suspends or reclaims a benefit: the service proposes visits and records what
+caseworkers found; every list states that purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from outreach.settings import Settings
+from serving import problems
+from serving.api import auditing, households, lists, models, ops, records
+from serving.modelswap import ChampionWatcher
+from serving.service import Service, ServiceOptions
+
+TITLE = "Outreach service"
+DESCRIPTION = (
+    "Visit lists, household explanations and eligibility, visit outcomes and corrections, "
+    "and the audit log. For proposing help only: never a ground to reduce, suspend or reclaim "
+    "a benefit. Households are named by pseudonymous references; every read of personal data "
+    "is audited."
+)
+
+
+def create_app(
+    settings: Settings,
+    options: ServiceOptions | None = None,
+    watcher: ChampionWatcher | None = None,
+) -> FastAPI:
+    """Build the application for a workspace.
+
+    Args:
+        settings: the workspace settings (service database, models, snapshots, warehouse).
+        options: service tuning (poll interval, caches, token cache).
+        watcher: a champion watcher to use instead of the registry's (tests).
+    """
+    service = Service(settings, options, watcher)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        service.acquire()
+        try:
+            yield
+        finally:
+            service.release()
+
+    app = FastAPI(title=TITLE, description=DESCRIPTION, version="1", lifespan=lifespan)
+    app.state.service = service
+    problems.install(app)
+    app.include_router(ops.router)
+    app.include_router(ops.me_router)
+    app.include_router(lists.router)
+    app.include_router(households.router)
+    app.include_router(records.router)
+    app.include_router(auditing.router)
+    app.include_router(models.router)
+    app.add_middleware(problems.RequestContext, metrics=service.metrics)
+    return app

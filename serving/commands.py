@@ -1,0 +1,123 @@
+"""CLI commands of the service: ``outreach serve`` and ``outreach token create|list|revoke``.
+
+Registered on the main app by ``serving.commands.register(app)`` (in ``outreach/cli.py``).
+Errors are :class:`~features.errors.OutreachError` (one ``error:`` line, exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from features.errors import ConfigError
+from outreach.cli_options import Workspace
+from outreach.settings import load_settings
+
+token_app = typer.Typer(
+    name="token",
+    help="Issue, list and revoke API tokens (stored hashed; shown once).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _engine(workspace: Path | None):
+    from serving import db
+
+    settings = load_settings(workspace)
+    db.upgrade(settings.service_db_url)
+    return db.make_engine(settings.service_db_url)
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="caseworker, supervisor, auditor or data_scientist.")],
+    jurisdiction: Annotated[
+        str | None,
+        typer.Option(
+            help="Caseworker: 9-digit township or 12-digit village code (required). "
+            "Supervisor: 6-digit county code (optional). Others: none."
+        ),
+    ] = None,
+    days: Annotated[int, typer.Option(help="Days until the token expires (1-366).")] = 90,
+    workspace: Workspace = None,
+) -> None:
+    """Create a token and print it (only the token; it cannot be shown again)."""
+    from serving import auth
+
+    auth.check_scope(role, jurisdiction)
+    engine = _engine(workspace)
+    try:
+        with engine.begin() as conn:
+            token, _ = auth.create_token(conn, role, jurisdiction, days)
+    finally:
+        engine.dispose()
+    typer.echo(token)
+
+
+@token_app.command("list")
+def token_list(workspace: Workspace = None) -> None:
+    """List tokens: id, role, jurisdiction, created, expires, revoked (never the token)."""
+    from serving import auth
+
+    engine = _engine(workspace)
+    try:
+        with engine.connect() as conn:
+            rows = auth.list_tokens(conn)
+    finally:
+        engine.dispose()
+    typer.echo("id\trole\tjurisdiction\tcreated_at\texpires_at\trevoked_at")
+    for r in rows:
+        revoked = r["revoked_at"].isoformat() if r["revoked_at"] else "-"
+        created, expires = r["created_at"].isoformat(), r["expires_at"].isoformat()
+        cells = [r["id"], r["role"], r["jurisdiction_code"] or "-", created, expires, revoked]
+        typer.echo("\t".join(cells))
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (from `outreach token list`).")],
+    workspace: Workspace = None,
+) -> None:
+    """Revoke a token by id (takes effect within the service's token cache, 2 s)."""
+    from serving import auth
+
+    engine = _engine(workspace)
+    try:
+        with engine.begin() as conn:
+            done = auth.revoke_token(conn, token_id)
+    finally:
+        engine.dispose()
+    if not done:
+        raise ConfigError(f"no active token with id {token_id!r}")
+    typer.echo(f"revoked {token_id}")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port (0: any free port).")] = 8000,
+    workspace: Workspace = None,
+) -> None:
+    """Serve the API (one uvicorn worker; LightGBM on one thread)."""
+    if not 0 <= port <= 65535:
+        raise ConfigError("--port must be between 0 and 65535")
+    # LightGBM's OpenMP and fork do not mix: one worker, one thread (FIELD-NOTES)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import uvicorn
+
+    from serving.app import create_app
+
+    app = create_app(load_settings(workspace))
+    uvicorn.run(app, host=host, port=port, workers=1, log_level="info", access_log=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` and the ``token`` sub-app to the main CLI."""
+    app.command("serve")(serve)
+    app.add_typer(token_app, name="token")

@@ -198,6 +198,20 @@ def verify_token(
     return Principal(row["id"], row["role"], row["jurisdiction_code"], row["expires_at"])
 
 
+def verify_token_id(
+    conn: Connection, token_id: str, now: dt.datetime | None = None
+) -> Principal | None:
+    """The principal of a token known by its id only (a web session names its token by id),
+    or None when no such token exists or it has expired or been revoked."""
+    if not re.fullmatch(r"[0-9a-f]{10}", token_id or ""):
+        return None
+    row = conn.execute(sa.select(api_tokens).where(api_tokens.c.id == token_id)).mappings().first()
+    now = now or dt.datetime.now(dt.UTC)
+    if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
+        return None
+    return Principal(row["id"], row["role"], row["jurisdiction_code"], row["expires_at"])
+
+
 def bearer(header: str | None) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, or None."""
     if not header:

@@ -14,8 +14,10 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
 from outreach.settings import Settings
@@ -51,6 +53,7 @@ class ListCache:
     def __init__(self, size: int) -> None:
         self.size = size
         self._items: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._building: dict[tuple[Any, ...], threading.Lock] = {}
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -76,6 +79,21 @@ class ListCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+    def build_once(self, key: tuple[Any, ...], build: Callable[[], bytes | None]) -> bytes | None:
+        """The cached bytes of ``key``, else ``build()``'s, built by one thread at a time per key
+        (50 clients missing the same list at once wait for one build, not 50)."""
+        with self._lock:
+            lock = self._building.setdefault(key, threading.Lock())
+        with lock:
+            found = self.get(key)
+            if found is None:
+                found = build()
+                if found is not None:
+                    self.put(key, found)
+        with self._lock:
+            self._building.pop(key, None)
+        return found
 
 
 class Service:
@@ -105,6 +123,8 @@ class Service:
         self._run: ScoreRun | None = None
         self._rows: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._rows_lock = threading.Lock()
+        self._places: dict[str, tuple[str, str]] = {}  # latest run: household -> (town, village)
+        self._run_hooks: list[Callable[[ScoreRun], None]] = []
         self._tokens: dict[str, tuple[auth.Principal, float]] = {}
         self._params: Any = None
         self._started = False
@@ -193,13 +213,44 @@ class Service:
         """Read the latest complete run now; a new one drops the prepared lists and names."""
         with self.engine.connect() as conn:
             run = db.latest_complete_run(conn)
-        if run is not None and (self._run is None or run.run_id != self._run.run_id):
+        new = run is not None and (self._run is None or run.run_id != self._run.run_id)
+        if new:
             self.lists.clear()
             self.names.clear()
             with self._rows_lock:
                 self._rows.clear()
+            self._places = self._read_places(run)
         self._run = run
+        if new:
+            for hook in self._run_hooks:
+                threading.Thread(target=hook, args=(run,), name="run-hook", daemon=True).start()
         return run
+
+    def on_new_run(self, hook: Callable[[ScoreRun], None]) -> None:
+        """Call ``hook(run)`` in a background thread whenever a new complete run is seen, and
+        now for the current one (e.g. to prepare its visit lists before anyone asks)."""
+        self._run_hooks.append(hook)
+        if self._run is not None:
+            threading.Thread(target=hook, args=(self._run,), name="run-hook", daemon=True).start()
+
+    def _read_places(self, run: ScoreRun) -> dict[str, tuple[str, str]]:
+        from serving.schema import scores
+
+        q = sa.select(scores.c.household_id, scores.c.township_code, scores.c.village_code)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q.where(scores.c.run_id == run.run_id))
+            return {h: (t, v) for h, t, v in rows}
+
+    def locate(self, household_id: str) -> dict[str, Any] | None:
+        """Where a household of the latest run lives (``household_id``, ``township_code``,
+        ``village_code``, ``as_of``) from memory, or None when the latest run lacks it (then
+        :meth:`household_row` finds its newest row, if any)."""
+        run, place = self._run, self._places.get(household_id)
+        if run is None or place is None:
+            return None
+        town, village = place
+        return {"household_id": household_id, "township_code": town, "village_code": village,
+                "as_of": run.as_of}  # fmt: skip
 
     def household_row(self, household_id: str) -> dict[str, Any] | None:
         """The household's latest score row (cached until a new run completes), or None."""
@@ -233,7 +284,29 @@ class Service:
     # ------------------------------------------------------------------ tokens
     def cached_principal(self, token: str) -> auth.Principal | None:
         """A principal verified less than ``token_cache_seconds`` ago, or None."""
-        hit = self._tokens.get(auth.hash_token(token))
+        return self._cached_token(auth.hash_token(token))
+
+    def verify(self, token: str | None) -> auth.Principal | None:
+        """Verify a token against the database (and remember a valid one briefly)."""
+        if not token:
+            return None
+        with self.engine.connect() as conn:
+            principal = auth.verify_token(conn, token)
+        return self._remember_token(auth.hash_token(token), principal)
+
+    def cached_principal_of_id(self, token_id: str) -> auth.Principal | None:
+        """A web session's principal (its token named by id, see ``serving.pages.session``)
+        verified less than ``token_cache_seconds`` ago, or None, without a database query."""
+        return self._cached_token(f"id:{token_id}")
+
+    def verify_id(self, token_id: str) -> auth.Principal | None:
+        """Verify a web session's token (by id) against the database, like :meth:`verify`."""
+        with self.engine.connect() as conn:
+            principal = auth.verify_token_id(conn, token_id)
+        return self._remember_token(f"id:{token_id}", principal)
+
+    def _cached_token(self, key: str) -> auth.Principal | None:
+        hit = self._tokens.get(key)
         if hit is None:
             return None
         principal, at = hit
@@ -243,16 +316,11 @@ class Service:
             return None
         return principal
 
-    def verify(self, token: str | None) -> auth.Principal | None:
-        """Verify a token against the database (and remember a valid one briefly)."""
-        if not token:
-            return None
-        with self.engine.connect() as conn:
-            principal = auth.verify_token(conn, token)
+    def _remember_token(self, key: str, principal: auth.Principal | None) -> auth.Principal | None:
         if principal is not None and self.options.token_cache_seconds > 0:
             if len(self._tokens) > 10_000:
                 self._tokens.clear()
-            self._tokens[auth.hash_token(token)] = (principal, time.monotonic())
+            self._tokens[key] = (principal, time.monotonic())
         return principal
 
 

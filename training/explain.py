@@ -194,10 +194,7 @@ def explain_households(
             defaults to ``frame_X``.
 
     Returns:
-        Per household: ``household_id``, ``raw_score`` (log-odds, from the booster),
-        ``base_value`` (``bias``), ``shap_sum`` (contributions + bias), ``sum_ok``
-        (``|shap_sum - raw_score| <= 1e-6``), ``units`` and ``reasons`` ``{"zh": [...],
-        "en": [...]}`` as from :func:`top_reasons`.
+        Per household, :func:`explanation_record`.
     """
     if len(ids) != len(frame_X):
         raise ValueError(f"{len(ids)} ids for {len(frame_X)} rows")
@@ -206,22 +203,90 @@ def explain_households(
         raise ValueError("values and frame_X differ in length")
     contrib = contributions(booster, frame_X, chunk_size)
     raw = raw_scores(booster, frame_X, chunk_size)
-    sums = contrib.to_numpy().sum(axis=1)
-    records = []
-    for i, hid in enumerate(ids):
-        c, v = contrib.iloc[i], values.iloc[i]
-        records.append(
-            {
-                "household_id": hid.item() if isinstance(hid, np.generic) else hid,
-                "raw_score": float(raw[i]),
-                "base_value": float(c[BIAS]),
-                "shap_sum": float(sums[i]),
-                "sum_ok": bool(abs(sums[i] - raw[i]) <= SUM_TOLERANCE),
-                "units": UNITS,
-                "reasons": {lang: top_reasons(c, v, k, lang) for lang in ("zh", "en")},
-            }
+    names = list(contrib.columns)
+    matrix = contrib.to_numpy()
+    # the values as object columns once: a row is then a dict of plain lookups, not a pandas row
+    shown = {n: values[n].to_numpy(dtype=object) for n in names if n in values.columns}
+    sums = matrix.sum(axis=1)
+    return [
+        explanation_record(
+            hid,
+            names,
+            matrix[i],
+            float(raw[i]),
+            {n: col[i] for n, col in shown.items()},
+            k,
+            total=float(sums[i]),
         )
-    return records
+        for i, hid in enumerate(ids)
+    ]
+
+
+def numeric_matrix(X: pd.DataFrame) -> np.ndarray:
+    """A model matrix as the float64 array LightGBM reads from it: numbers as they are, a
+    category as its code (missing: NaN). ``booster.predict`` on this array equals
+    ``booster.predict`` on ``X`` when ``X`` carries the training categories (as
+    :func:`training.models.model_matrix` builds it), without pandas' per-call conversion."""
+    columns = []
+    for name in X.columns:
+        col = X[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy().astype(float)
+            codes[codes < 0] = np.nan
+            columns.append(codes)
+        else:
+            columns.append(col.to_numpy(dtype=float, na_value=np.nan))
+    if not columns:
+        return np.empty((len(X), 0))
+    return np.ascontiguousarray(np.column_stack(columns))
+
+
+def explain_row(
+    booster, names: Sequence[str], row: np.ndarray, hid: Any, values: Mapping[str, Any], k: int = 3
+) -> dict:
+    """:func:`explanation_record` of one household from its :func:`numeric_matrix` row
+    (shape ``(1, len(names))``): the on-demand path, a fraction of a millisecond."""
+    contrib = np.asarray(booster.predict(row, pred_contrib=True))[0]
+    raw = float(np.asarray(booster.predict(row, raw_score=True))[0])
+    return explanation_record(hid, [*names, BIAS], contrib, raw, values, k)
+
+
+def explanation_record(
+    hid: Any,
+    names: Sequence[str],
+    contrib: np.ndarray,
+    raw: float,
+    values: Mapping[str, Any] | pd.Series,
+    k: int = 3,
+    total: float | None = None,
+) -> dict:
+    """One household's explanation, the same for batch and on-demand scoring.
+
+    Args:
+        hid: the household id.
+        names: the contribution columns (model features, then ``bias``).
+        contrib: the household's contributions, aligned with ``names``.
+        raw: the raw score (log-odds) from the booster.
+        values: the household's values to render in the phrases.
+        k: reasons per language.
+        total: the contributions' sum when the caller summed a whole matrix at once.
+
+    Returns:
+        ``household_id``, ``raw_score`` (log-odds), ``base_value`` (``bias``), ``shap_sum``
+        (contributions + bias), ``sum_ok`` (``|shap_sum - raw_score| <= 1e-6``), ``units`` and
+        ``reasons`` ``{"zh": [...], "en": [...]}`` as from :func:`top_reasons`.
+    """
+    by_name = dict(zip(names, contrib.tolist(), strict=True))
+    total = float(np.sum(contrib)) if total is None else total
+    return {
+        "household_id": hid.item() if isinstance(hid, np.generic) else hid,
+        "raw_score": raw,
+        "base_value": float(by_name[BIAS]),
+        "shap_sum": total,
+        "sum_ok": bool(abs(total - raw) <= SUM_TOLERANCE),
+        "units": UNITS,
+        "reasons": {lang: top_reasons(by_name, values, k, lang) for lang in ("zh", "en")},
+    }
 
 
 def global_importance(contrib: pd.DataFrame) -> pd.DataFrame:

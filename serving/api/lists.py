@@ -10,9 +10,11 @@ capacity, identified) and served as bytes until a new run completes (see ``FIELD
 from __future__ import annotations
 
 import gzip
+import logging
 from typing import Annotated
 
 import anyio.to_thread
+import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
@@ -24,10 +26,12 @@ from serving.deps import PrincipalDep, RequestIdDep, ServiceDep
 from serving.priority import PURPOSE
 from serving.problems import NOT_FOUND_JURISDICTION, ApiError
 from serving.queries import eligibility_rows, jurisdiction_exists, list_rows
+from serving.schema import list_entries
 from serving.service import Service
 from serving.views import list_entry
 
 router = APIRouter(prefix=API, tags=["lists"], responses=ERRORS)
+log = logging.getLogger(__name__)
 
 
 def prepare_list(
@@ -81,7 +85,7 @@ async def visit_list(
     if capacity is not None:
         capacity = min(capacity, service.options.max_capacity)
     gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
-    body = await _cached(service, run, jurisdiction_code, capacity, principal, gzip_ok)
+    body = await cached_list(service, run, jurisdiction_code, capacity, principal, gzip_ok)
     await audit_async(
         service,
         event(principal, rid, "read", "list", jurisdiction_code=jurisdiction_code,
@@ -91,7 +95,7 @@ async def visit_list(
     return Response(body, media_type="application/json", headers=headers)
 
 
-async def _cached(
+async def cached_list(
     service: Service,
     run: ScoreRun,
     code: str,
@@ -99,15 +103,43 @@ async def _cached(
     principal: Principal,
     gzip_ok: bool,
 ) -> bytes:
+    """The list's prepared JSON bytes (gzipped when asked), built once per (run, code, capacity,
+    identified); a 404 when the run has no household in the jurisdiction. The web pages use
+    the same prepared lists."""
     key = (run.run_id, code, capacity, principal.identified, gzip_ok)
     body = service.lists.get(key)
     if body is None:
         body = await anyio.to_thread.run_sync(
-            prepare_list, service, run, code, capacity, principal.identified
+            service.lists.build_once,
+            key,
+            lambda: _prepared(service, run, code, capacity, principal.identified, gzip_ok),
         )
         if body is None:
             raise ApiError(404, NOT_FOUND_JURISDICTION)
-        if gzip_ok:
-            body = gzip.compress(body, compresslevel=6, mtime=0)
-        service.lists.put(key, body)
     return body
+
+
+def _prepared(
+    service: Service, run: ScoreRun, code: str, capacity: int | None, identified: bool, gz: bool
+) -> bytes | None:
+    body = prepare_list(service, run, code, capacity, identified)
+    if body is not None and gz:
+        body = gzip.compress(body, compresslevel=6, mtime=0)
+    return body
+
+
+def prewarm(service: Service, run: ScoreRun) -> None:
+    """Prepare every list of a run as identified callers fetch it (plain and gzip), so the
+    first requests after a start or a new run do not queue behind their building."""
+    q = sa.select(list_entries.c.jurisdiction_code).where(list_entries.c.run_id == run.run_id)
+    try:
+        with service.engine.connect() as conn:
+            codes = sorted(set(conn.execute(q.distinct()).scalars()))
+        for code in codes:
+            for gz in (True, False):
+                service.lists.build_once(
+                    (run.run_id, code, None, True, gz),
+                    lambda c=code, g=gz: _prepared(service, run, c, None, True, g),
+                )
+    except Exception as exc:  # a cold cache is slower, not wrong: requests build what they need
+        log.warning("preparing the lists of run %s stopped (%s)", run.run_id, type(exc).__name__)

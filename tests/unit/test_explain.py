@@ -16,7 +16,9 @@ from training.explain import (
     BIAS,
     contributions,
     explain_households,
+    explain_row,
     global_importance,
+    numeric_matrix,
     summary_plot,
     top_reasons,
 )
@@ -183,6 +185,35 @@ def test_explain_households_json_ready(model):
     assert [r["household_id"] for r in records] == ["h1", "h2", "h3", "h4"]
     with pytest.raises(ValueError):
         explain_households(booster, rows, ids=["h1"])
+
+
+def test_one_row_path_equals_the_batch_path_with_categories():
+    """On-demand scoring (numeric array, one row) explains exactly as batch scoring (frame):
+    same raw score, same base value, same reasons, including a category with a missing level."""
+    rng = np.random.default_rng(4)
+    X, y = _frame(500, seed=4)
+    levels = ["rural", "town", "urban"]
+    kind = rng.choice([*levels, None], size=len(X), p=[0.4, 0.3, 0.2, 0.1])
+    X["area_kind"] = pd.Categorical(kind, categories=levels)
+    y = (y | ((X["area_kind"] == "urban") & (rng.random(len(X)) < 0.5))).astype(int)
+    booster = lgb.train(
+        {"objective": "binary", "num_leaves": 7, "min_data_in_leaf": 10, "verbose": -1,
+         "deterministic": True, "seed": 1, "num_threads": 1},
+        lgb.Dataset(X, y), num_boost_round=30,
+    )  # fmt: skip
+    A = numeric_matrix(X)
+    assert A.dtype == np.float64 and A.shape == X.shape
+    assert np.isnan(A[kind == None, -1]).all()  # noqa: E711 - elementwise on an object array
+    ids = [f"h{i}" for i in range(len(X))]
+    batch = explain_households(booster, X, ids, k=4)
+    names = list(X.columns)
+    for i in range(0, len(X), 7):
+        values = {n: X[n].iloc[i] for n in names}
+        one = explain_row(booster, names, A[i : i + 1], ids[i], values, k=4)
+        assert one["raw_score"] == pytest.approx(batch[i]["raw_score"], abs=1e-12)
+        assert one["base_value"] == pytest.approx(batch[i]["base_value"], abs=1e-12)
+        assert one["reasons"] == batch[i]["reasons"]
+        assert one["sum_ok"] is True
 
 
 def test_global_importance_and_plots(model, tmp_path):

@@ -190,10 +190,98 @@ def write_rows(
     iterator = iter(rows)
     if conn.dialect.name == "postgresql":
         return _copy_rows(conn, table, iterator)
+    if conn.dialect.name == "sqlite":
+        return _sqlite_rows(conn, table, iterator, chunk_rows)
     insert = table.insert()
     total = 0
     while chunk := list(itertools.islice(iterator, chunk_rows)):
         conn.execute(insert, chunk)
+        total += len(chunk)
+    return total
+
+
+def write_columns(conn: Connection, table: sa.Table, columns: Mapping[str, Sequence[Any]]) -> int:
+    """Bulk-insert rows given as equal-length columns (the fast path for millions of rows:
+    no dict per row). Values as for :func:`write_rows`; a column of one value may be given as a
+    one-element sequence only through :func:`write_rows`.
+
+    Returns:
+        The number of rows inserted.
+    """
+    names = list(columns)
+    lengths = {len(columns[n]) for n in names}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    if not names or lengths == {0}:
+        return 0
+    if conn.dialect.name != "sqlite":
+        rows = (
+            dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)
+        )
+        return write_rows(conn, table, rows)
+    dialect = conn.dialect
+    processed = []
+    for n in names:
+        proc = table.c[n].type.dialect_impl(dialect).bind_processor(dialect)
+        try:
+            processed.append(columns[n] if proc is None else [proc(v) for v in columns[n]])
+        except (TypeError, ValueError) as exc:  # as conn.execute reports a bad value
+            raise sa.exc.StatementError(str(exc), f"INSERT INTO {table.name}", None, exc) from exc
+    _executemany(conn, _insert_sql(dialect, table, names), zip(*processed, strict=True))
+    return lengths.pop()
+
+
+def _executemany(conn: Connection, sql: str, params: Iterable[tuple[Any, ...]]) -> None:
+    """``executemany`` on the transaction's DBAPI cursor; a DBAPI error surfaces as SQLAlchemy's
+    (``IntegrityError`` and so on, as ``conn.execute`` raises), without the parameters."""
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.executemany(sql, params)
+    except dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(
+            sql, None, exc, dbapi.Error, hide_parameters=True, dialect=conn.dialect
+        ) from exc
+    finally:
+        cursor.close()
+
+
+def _insert_sql(dialect: sa.Dialect, table: sa.Table, names: Sequence[str]) -> str:
+    quote = dialect.identifier_preparer.quote
+    return (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+        f"({', '.join(quote(n) for n in names)}) VALUES ({', '.join('?' * len(names))})"
+    )
+
+
+def _sqlite_rows(
+    conn: Connection, table: sa.Table, rows: Iterator[Mapping[str, Any]], chunk_rows: int
+) -> int:
+    """SQLite: ``executemany`` of tuples on the transaction's own DBAPI cursor, each value
+    through its column type's bind processor (what ``conn.execute(insert, rows)`` stores, about
+    twice as fast for millions of rows; tested equal in ``tests/unit/test_service_db.py``)."""
+    first = next(rows, None)
+    if first is None:
+        return 0
+    names = list(first)
+    dialect = conn.dialect
+    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+    sql = _insert_sql(dialect, table, names)
+
+    def as_tuple(row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if proc is None else proc(value)
+            for value, proc in zip((row[n] for n in names), processors, strict=True)
+        )
+
+    total = 0
+    batch = itertools.chain([first], rows)
+    while chunk := list(itertools.islice(batch, chunk_rows)):
+        try:
+            params = [as_tuple(r) for r in chunk]
+        except (TypeError, ValueError) as exc:  # as conn.execute reports a bad value
+            raise sa.exc.StatementError(str(exc), sql, None, exc) from exc
+        _executemany(conn, sql, params)
         total += len(chunk)
     return total
 

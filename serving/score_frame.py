@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from features.eligibility.engine import EligibilityResult, evaluate
-from features.eligibility.trace import household_trace
+from features.eligibility.trace import household_trace, param_namespace
 from features.eligibility.tristate import STATUS_NAMES
 from features.params import ParameterSet
 from serving.priority import ListSpec, build_lists, gap_value, new_warning, priority
@@ -125,7 +125,7 @@ def compute(
     say("scoring")
     X = model.matrix(frame)
     raw = model.predict_raw(X)
-    p = model.predict_proba(X)
+    p = model.calibrator.predict(raw)  # = model.predict_proba(X), without predicting twice
     say("eligibility")
     result = evaluate(frame, params, as_of)
     gaps = gap_value(result.gap, result.program_codes)
@@ -174,17 +174,23 @@ def listed_traces(
     """
     out: dict[str, list[dict]] = {}
     rows = np.asarray(rows, dtype=np.int64)
+    ns = param_namespace(params, result.as_of)  # once, not once per household
     for start in range(0, len(rows), TRACE_BLOCK):  # small blocks: lookups stay cheap
         block = rows[start : start + TRACE_BLOCK]
         sub = result_rows(result, block)
         part = frame.iloc[block].reset_index(drop=True)
+        records = part.to_dict("records")  # plain rows: a dict lookup per value, not pandas'
         for i, hid in enumerate(sub.household_id):
             keep = [
                 code
                 for j, code in enumerate(sub.program_codes)
                 if sub.status[i, j] > 0 or sub.receiving[i, j] == 2
             ]
-            lines = household_trace(sub, part, str(hid), params, keep) if keep else []
+            lines = (
+                household_trace(sub, part, str(hid), params, keep, row=records[i], namespace=ns)
+                if keep
+                else []
+            )
             out[str(hid)] = [line.as_dict() for line in lines]
     return out
 

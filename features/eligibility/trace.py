@@ -70,7 +70,7 @@ class TraceLine:
         }
 
 
-def _param_namespace(params: ParameterSet, on: Any) -> dict[str, Any]:
+def param_namespace(params: ParameterSet, on: Any) -> dict[str, Any]:
     """``{"dibao": ns(standard_monthly=1200, ...), ...}`` so phrases can say ``{dibao.x}``;
     mapping values stay mappings (``{medical_assistance.min_rate[dibao]}``)."""
     root: dict[str, Any] = {}
@@ -107,6 +107,8 @@ def household_trace(
     household_id: str,
     params: ParameterSet,
     programs: Sequence[str] | None = None,
+    row: Mapping[str, Any] | None = None,
+    namespace: Mapping[str, Any] | None = None,
 ) -> list[TraceLine]:
     """The trace of one household: per program a summary line, then one line per condition.
 
@@ -116,13 +118,16 @@ def household_trace(
         household_id: the household key.
         params: the parameters the result was computed with.
         programs: program codes to include; all by default.
+        row: the household's row of ``frame`` as a mapping, when the caller has it (tracing
+            many households: a dict lookup per value instead of pandas indexing).
+        namespace: :func:`param_namespace` of ``params`` on the result's date, likewise.
 
     Raises:
         KeyError: the household is not in the result.
     """
     (row_pos,) = result.rows_of([household_id])
-    raw = frame.iloc[row_pos]
-    param_ns = _param_namespace(params, result.as_of)
+    raw = frame.iloc[row_pos] if row is None else row
+    param_ns = param_namespace(params, result.as_of) if namespace is None else namespace
 
     def lookup(name: str) -> Any:
         return params.get(name, result.as_of)
@@ -149,7 +154,7 @@ def household_trace(
             )
         )
         for cond, outcome in zip(prog.conditions, block, strict=True):
-            values = {c: _clean(raw[c]) for c in cond.inputs if c in raw.index}
+            values = {c: _clean(raw[c]) for c in cond.inputs if c in raw}  # Series: its index
             values.update(param_ns)
             if cond.extra is not None:
                 with contextlib.suppress(KeyError, TypeError, ValueError):

@@ -21,7 +21,7 @@ from features.eligibility.cases import (
 )
 from features.eligibility.engine import evaluate, input_schema, order_programs
 from features.eligibility.model import Condition, Program
-from features.eligibility.trace import household_trace, render_trace
+from features.eligibility.trace import household_trace, param_namespace, render_trace
 from features.eligibility.tristate import (
     FAIL,
     LIKELY,
@@ -247,6 +247,24 @@ def test_trace_in_both_languages(params: ParameterSet) -> None:
     assert "not eligible" in rendered and "h1" not in rendered
     with pytest.raises(KeyError):
         household_trace(result, frame, "nobody", params)
+
+
+def test_trace_from_a_plain_row_equals_the_trace_from_the_frame(params: ParameterSet) -> None:
+    """Batch scoring passes each row as a dict and the parameter namespace once; the lines must
+    be those of the frame path, values and missing values included."""
+    frame = _frame(
+        3,
+        income_per_capita_monthly=[600.0, float("nan"), 1500.0],
+        utility_arrears_months_3m=[4, 0, 1],
+        rural_relocated=[True, False, False],
+    )
+    result = evaluate(frame, params)
+    ns = param_namespace(params, result.as_of)
+    for i, row in enumerate(frame.to_dict("records")):
+        hid = f"h{i}"
+        assert household_trace(result, frame, hid, params, row=row, namespace=ns) == (
+            household_trace(result, frame, hid, params)
+        )
 
 
 def test_case_frame_fills_the_neutral_household() -> None:

@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -106,21 +105,61 @@ def test_audit_events_are_validated_when_built() -> None:
 
 
 def test_write_rows_goes_in_chunks(engine: sa.Engine) -> None:
-    executions: list[int] = []
-
-    def on_execute(conn: Any, clause: Any, multiparams: Any, params: Any, options: Any) -> None:
-        executions.append(len(multiparams))
-
-    sa.event.listen(engine, "before_execute", on_execute)
     rows = [event(i).as_row() for i in range(10)]
     with engine.begin() as conn:
         assert db.write_rows(conn, schema.audit_log, iter(rows), chunk_rows=4) == 10
         assert db.write_rows(conn, schema.audit_log, []) == 0
-    sa.event.remove(engine, "before_execute", on_execute)
-    assert len(executions) == 3
     assert count(engine, schema.audit_log) == 10
+    with engine.connect() as conn:
+        details = conn.execute(sa.select(schema.audit_log.c.detail).order_by("id")).scalars()
+        assert [d["i"] for d in details] == list(range(10))  # every chunk, in order
     with pytest.raises(ValueError), engine.begin() as conn:
         db.write_rows(conn, schema.audit_log, rows, chunk_rows=0)
+
+
+def test_sqlite_fast_path_stores_exactly_what_an_insert_stores(tmp_path: Path) -> None:
+    """write_rows on SQLite bypasses SQLAlchemy's execute; the stored values (dates, UTC
+    timestamps, booleans, JSON and JSON null, nulls) must be byte for byte those of
+    ``conn.execute(table.insert(), rows)``."""
+    run = {"run_id": "R1", "as_of": dt.date(2025, 12, 31), "model_name": "m",
+           "model_version": "3", "feature_set_version": "1.1", "snapshot_id": "s",
+           "priority_version": "1.0", "capacity": {"share": 0.05}, "exploration_share": 0.03,
+           "started_at": dt.datetime(2026, 1, 1, 8, tzinfo=UTC8), "status": "complete",
+           "chunks_done": 1, "n_households": 2}  # fmt: skip
+    scores = [
+        {"run_id": "R1", "household_id": f"H{i}", "township_code": "330226101",
+         "village_code": "330226101001", "score": 0.25 + i, "raw_score": -1.5, "band": "high",
+         "priority": 0.5, "warning_bits": 3 * i, "low_confidence_link": bool(i),
+         "as_of": dt.date(2025, 12, 31), "model_version": "3",
+         "reasons": {"zh": [{"feature": "x", "shap": 0.1}], "en": []} if i else None,
+         "base_value": -2.0 if i else None, "programs": {"dibao": "likely"} if i else None}
+        for i in range(2)
+    ]  # fmt: skip
+    elig = [{"run_id": "R1", "household_id": "H1", "program": "dibao", "status": "likely",
+             "receiving": False, "gap": True, "trace": [{"zh": "中文", "en": "e"}]},
+            {"run_id": "R1", "household_id": "H0", "program": "dibao", "status": "likely",
+             "receiving": True, "gap": False, "trace": None}]  # fmt: skip
+    audit = [event(i).as_row() for i in range(3)]
+    dumps = []
+    for fast in (True, False):
+        url = f"sqlite:///{tmp_path / f'{fast}.sqlite3'}"
+        db.upgrade(url)
+        eng = db.make_engine(url)
+        with eng.begin() as conn:
+            for table, rows in ((schema.score_runs, [run]), (schema.scores, scores),
+                                (schema.eligibility, elig), (schema.audit_log, audit)):  # fmt: skip
+                if fast:
+                    db.write_rows(conn, table, rows)
+                else:
+                    conn.execute(table.insert(), rows)
+        with eng.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            tables = ("score_runs", "scores", "eligibility", "audit_log")
+            dumps.append({t: raw.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+                          for t in tables})  # fmt: skip
+        eng.dispose()
+    assert dumps[0] == dumps[1]
+    assert dumps[0]["scores"][1] != dumps[0]["scores"][0]  # the rows differ: a real comparison
 
 
 def test_audit_writer_batches_and_flushes_on_close(engine: sa.Engine) -> None:

@@ -80,7 +80,13 @@ class Contract:
 
 def _common() -> tuple[Column, ...]:
     return (
-        Column("delivery_id", "string", "Delivery identifier, `<agency>-<YYYY-MM>`."),
+        Column(
+            "delivery_id",
+            "string",
+            "Delivery identifier, `<agency>-<YYYY-MM>`, or `<agency>-<YYYY-MM>-<source>` for a "
+            "delivery from another system (e.g. `visits-2025-12-service`, from `outreach outcomes "
+            "export`).",
+        ),
         Column("extract_date", "date", "Date the agency extracted this delivery (month end)."),
         Column("record_id", "string", "The agency's record key; exact duplicates repeat it."),
         Column("event_date", "date", "Date the event happened (local calendar date)."),

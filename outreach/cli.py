@@ -703,6 +703,7 @@ def score(
         "snapshot_id": outcome.snapshot_id, "status": outcome.status,
         "households": outcome.n_households, "listed": outcome.n_listed,
         "exploration": outcome.n_exploration, "chunks": outcome.chunks,
+        "corrections_applied": outcome.corrections_applied,
         "timings": outcome.timings, "lists": spec.as_dict(),
     }  # fmt: skip
     frame = raw_dir = pseudonymizer = None
@@ -728,7 +729,8 @@ def _print_score(console: Console, data: dict) -> None:
     console.print(
         f"run {run['run_id']}: {run['households']:,} households scored with model "
         f"{run['model_version']} ({run['status']}); {run['listed']:,} listed "
-        f"({run['exploration']:,} exploration)"
+        f"({run['exploration']:,} exploration); {run.get('corrections_applied', 0)} "
+        "caseworker correction(s) applied"
     )
     table = Table(title="Eligibility by program")
     for c in ("program", "likely", "verify", "not eligible", "receiving", "gap likely",

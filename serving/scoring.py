@@ -5,7 +5,9 @@ differs from the snapshot's), compute every score, eligibility result, priority 
 memory (:func:`serving.score_frame.compute`, deterministic), then write to the service database:
 
 1. a ``score_runs`` row, status ``running`` (the run id is a hash of the date, model version,
-   snapshot id, priority version and list settings: the same inputs give the same run);
+   snapshot id, priority version, list settings and the caseworkers' corrections it applies
+   (:mod:`serving.corrections`, applied to the in-memory frame, never to the agency's record):
+   the same inputs give the same run);
 2. households in chunks; each chunk (its ``scores`` and ``eligibility`` rows) commits together
    with ``chunks_done``, so a run killed at any point resumes after its last committed chunk;
 3. the list entries and ``status = complete`` in one last transaction.
@@ -37,6 +39,7 @@ from features.errors import ConfigError
 from features.params import load_parameters
 from outreach.settings import Settings
 from serving import db
+from serving.corrections import apply_corrections, digest, mark_applied, standing_corrections
 from serving.priority import PRIORITY_VERSION, PURPOSE, SUPPRESS_MONTHS, ListSpec
 from serving.schema import eligibility, list_entries, score_runs, scores, visit_outcomes
 from serving.score_frame import ScoredSnapshot, compute, programs_summary
@@ -62,14 +65,22 @@ class ScoreOutcome:
     chunks: int
     timings: dict[str, float] = field(default_factory=dict)
     scored: ScoredSnapshot | None = None
+    corrections_applied: int = 0
 
 
-def run_id_for(as_of: date, model_version: str, snapshot_id: str, spec: ListSpec) -> str:
-    """The run id: the same date, model, snapshot, priority version and lists give the same."""
-    key = json.dumps(
-        [as_of.isoformat(), model_version, snapshot_id, PRIORITY_VERSION, spec.as_dict()],
-        sort_keys=True,
-    )
+def run_id_for(
+    as_of: date,
+    model_version: str,
+    snapshot_id: str,
+    spec: ListSpec,
+    corrections_digest: str | None = None,
+) -> str:
+    """The run id: the same date, model, snapshot, priority version, lists and applied
+    corrections (:func:`serving.corrections.digest`) give the same."""
+    parts: list = [as_of.isoformat(), model_version, snapshot_id, PRIORITY_VERSION, spec.as_dict()]
+    if corrections_digest is not None:
+        parts.append({"corrections": corrections_digest})
+    key = json.dumps(parts, sort_keys=True)
     return "R" + hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
@@ -110,50 +121,60 @@ def recent_not_in_need(conn: sa.Connection, as_of: date) -> dict[str, int | None
     return out
 
 
-def _score_rows(s: ScoredSnapshot, rows: np.ndarray, run: str, as_of: date, version: str):
-    cols = ["household_id", "township_code", "village_code", "score", "raw_score", "band",
-            "priority", "warning_bits", "low_confidence_link"]  # fmt: skip
-    part = s.households.iloc[rows][cols]
-    records = part.astype({"warning_bits": object, "low_confidence_link": object}).to_dict(
-        "records"
-    )
-    for i, rec in zip(rows, records, strict=True):
-        e = s.explanations.get(rec["household_id"])
-        rec["warning_bits"] = int(rec["warning_bits"])
-        rec["low_confidence_link"] = bool(rec["low_confidence_link"])
-        rec.update(
-            run_id=run,
-            as_of=as_of,
-            model_version=version,
-            reasons=None if e is None else {"units": e["units"], **e["reasons"]},
-            base_value=None if e is None else e["base_value"],
-            programs=None if e is None else programs_summary(s.eligibility, int(i)),
-        )
-        yield rec
+def _score_columns(
+    s: ScoredSnapshot, rows: np.ndarray, run: str, as_of: date, version: str
+) -> dict[str, list]:
+    """The ``scores`` rows of a chunk as columns of plain Python values."""
+    h = s.households
+    n = len(rows)
+    ids = h["household_id"].to_numpy()[rows].tolist()
+    found = [s.explanations.get(hid) for hid in ids]
+    return {
+        "run_id": [run] * n,
+        "household_id": ids,
+        "township_code": h["township_code"].to_numpy()[rows].tolist(),
+        "village_code": h["village_code"].to_numpy()[rows].tolist(),
+        "as_of": [as_of] * n,
+        "model_version": [version] * n,
+        "score": h["score"].to_numpy(dtype=float)[rows].tolist(),
+        "raw_score": h["raw_score"].to_numpy(dtype=float)[rows].tolist(),
+        "band": h["band"].to_numpy()[rows].tolist(),
+        "priority": h["priority"].to_numpy(dtype=float)[rows].tolist(),
+        "warning_bits": h["warning_bits"].to_numpy(dtype=np.int64)[rows].tolist(),
+        "low_confidence_link": h["low_confidence_link"].to_numpy(dtype=bool)[rows].tolist(),
+        "reasons": [None if e is None else {"units": e["units"], **e["reasons"]} for e in found],
+        "base_value": [None if e is None else e["base_value"] for e in found],
+        "programs": [
+            None if e is None else programs_summary(s.eligibility, int(i))
+            for i, e in zip(rows, found, strict=True)
+        ],
+    }
 
 
 _STATUS = ("not_eligible", "needs_verification", "likely")
 
 
-def _eligibility_rows(s: ScoredSnapshot, rows: np.ndarray, run: str):
+def _eligibility_columns(s: ScoredSnapshot, rows: np.ndarray, run: str) -> dict[str, list]:
+    """The ``eligibility`` rows of a chunk (programs likely, to verify, or received)."""
     r = s.eligibility
-    codes = r.program_codes
+    codes = np.asarray(r.program_codes, dtype=object)
     sub_status, sub_recv, sub_gap = r.status[rows], r.receiving[rows], r.gap[rows]
-    keep = (sub_status > 0) | (sub_recv == 2)
-    for k, j in zip(*np.nonzero(keep), strict=True):
-        i = int(rows[k])
-        hid = str(r.household_id[i])
+    k, j = np.nonzero((sub_status > 0) | (sub_recv == 2))
+    ids = np.asarray(r.household_id, dtype=object)[rows[k]].astype(str).tolist()
+    programs = codes[j].tolist()
+    traces = []
+    for hid, code in zip(ids, programs, strict=True):
         trace = s.traces.get(hid)
-        code = codes[j]
-        yield {
-            "run_id": run,
-            "household_id": hid,
-            "program": code,
-            "status": _STATUS[int(sub_status[k, j])],
-            "receiving": bool(sub_recv[k, j] == 2),
-            "gap": bool(sub_gap[k, j] > 0),
-            "trace": None if trace is None else [t for t in trace if t["program"] == code],
-        }
+        traces.append(None if trace is None else [t for t in trace if t["program"] == code])
+    return {
+        "run_id": [run] * len(ids),
+        "household_id": ids,
+        "program": programs,
+        "status": [_STATUS[v] for v in sub_status[k, j].tolist()],
+        "receiving": (sub_recv[k, j] == 2).tolist(),
+        "gap": (sub_gap[k, j] > 0).tolist(),
+        "trace": traces,
+    }
 
 
 def _list_rows(s: ScoredSnapshot, run: str, version: str):
@@ -208,10 +229,14 @@ def score(
             f"snapshot of {as_of} has {meta.get('feature_set_version')}: rebuild the snapshot "
             "(`outreach features`) or train a model on this feature set"
         )
-    run = run_id_for(as_of, version, meta["snapshot_id"], spec)
     engine = db.make_engine(settings.service_db_url)
     try:
         db.upgrade(engine)
+        frame = pq.read_table(path).to_pandas()
+        with engine.connect() as conn:
+            standing = standing_corrections(conn)
+        frame, applied = apply_corrections(frame, standing)  # the snapshot file stays as it is
+        run = run_id_for(as_of, version, meta["snapshot_id"], spec, digest(applied))
         with engine.begin() as conn:
             existing = db.get_run(conn, run)
             if existing is not None and existing.status == "complete":
@@ -222,7 +247,6 @@ def score(
                 )  # fmt: skip
             not_in_need = recent_not_in_need(conn, as_of)
         timings["load_s"] = time.perf_counter() - t0
-        frame = pq.read_table(path).to_pandas()
         t1 = time.perf_counter()
         scored = compute(frame, model, load_parameters(settings.params_dir), spec, as_of,
                          not_in_need, say)  # fmt: skip
@@ -247,8 +271,8 @@ def score(
         for c in range(done, chunks):
             rows = np.arange(c * chunk_rows, min(n, (c + 1) * chunk_rows))
             with engine.begin() as conn:
-                db.write_rows(conn, scores, _score_rows(scored, rows, run, as_of, version))
-                db.write_rows(conn, eligibility, _eligibility_rows(scored, rows, run))
+                db.write_columns(conn, scores, _score_columns(scored, rows, run, as_of, version))
+                db.write_columns(conn, eligibility, _eligibility_columns(scored, rows, run))
                 conn.execute(
                     score_runs.update().where(score_runs.c.run_id == run).values(chunks_done=c + 1)
                 )
@@ -262,13 +286,14 @@ def score(
                 .where(score_runs.c.run_id == run)
                 .values(status="complete", finished_at=datetime.now(UTC))
             )
+            mark_applied(conn, applied, run)
         timings["write_s"] = time.perf_counter() - t2
     finally:
         engine.dispose()
     lists = scored.lists
     return ScoreOutcome(
         run, as_of, version, meta["snapshot_id"], "written" if done == 0 else "resumed", n,
-        len(lists), int(lists["exploration"].sum()), chunks, timings, scored,
+        len(lists), int(lists["exploration"].sum()), chunks, timings, scored, len(applied),
     )  # fmt: skip
 
 

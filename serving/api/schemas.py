@@ -221,7 +221,12 @@ class OutcomeCreate(In):
 
 
 class CorrectionCreate(In):
-    item: ShortText = Field(description="the data item that is wrong, e.g. 'vehicle'")
+    item: ShortText = Field(
+        description="the data item that is wrong. 'vehicle', 'property' or 'business' (the "
+        "registered ones are not the household's) are applied by the next scoring run to that "
+        "run's inputs, never to the agency's record; any other item (e.g. 'member moved out') "
+        "is recorded for review"
+    )
     reference: ShortText | None = Field(default=None, description="agency or field concerned")
     correction: FreeText = Field(description="what is right, e.g. 'the vehicle is not theirs'")
     reason: FreeText = Field(description="how the caseworker knows")

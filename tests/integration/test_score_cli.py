@@ -13,6 +13,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -209,3 +210,64 @@ def test_score_without_snapshot_or_champion(ws, tmp_path, capsys):
     shutil.rmtree(empty / "models")
     assert main(["score", "--as-of", AS_OF, "--workspace", str(empty)]) == 2
     assert "no champion model" in capsys.readouterr().err
+
+
+def test_a_correction_is_applied_by_the_next_run_without_touching_the_record(ws):
+    """A caseworker's "this vehicle is not theirs" changes the next run's inputs for that
+    household only (its 低保 vehicle test now passes; its score is the model's on the corrected
+    row); the snapshot file (the agency's data) is unchanged; the run records what it applied."""
+    from features.build import snapshot_path
+    from features.eligibility.tristate import FAIL, PASS
+    from serving.corrections import APPLICABLE
+    from serving.priority import ListSpec
+    from serving.schema import corrections
+    from serving.scoring import load_champion, score
+
+    settings = load_settings(ws)
+    day = date.fromisoformat(AS_OF)
+    snap_file = snapshot_path(settings.snapshots_dir, day)
+    before = snap_file.read_bytes()
+    spec = ListSpec(level="township", capacity_share=0.05)
+    first = score(settings, day, spec).scored
+    result = first.eligibility
+    vehicle = result.condition_keys.index("dibao.vehicle")
+    failing = np.flatnonzero(result.conditions[:, vehicle] == FAIL)
+    assert len(failing), "the fixture has no household over the vehicle limit"
+    target = str(result.household_id[failing[0]])
+
+    recorded = pd.Timestamp("2025-01-05T03:00:00Z").to_pydatetime()
+    flagged = [("vehicle", "the vehicle is not theirs", "seen on the visit"),
+               ("moved out", "he moved out in March", "neighbours")]  # fmt: skip
+    engine = db.make_engine(settings.service_db_url)
+    with engine.begin() as conn:
+        conn.execute(corrections.insert(), [
+            {"household_id": target, "item": item, "correction": text, "reason": why,
+             "recorded_by": "t1", "recorded_at": recorded} for item, text, why in flagged
+        ])  # fmt: skip
+    second = score(settings, day, spec)  # a new correction: a new run, not "already scored"
+    assert second.status == "written" and second.corrections_applied == 1
+    again = second.scored.eligibility
+    (row,) = again.rows_of([target])
+    assert again.conditions[row, vehicle] == PASS
+    changed = np.flatnonzero((again.conditions != result.conditions).any(axis=1))
+    assert [str(h) for h in again.household_id[changed]] == [target]
+
+    frame = pd.read_parquet(snap_file)
+    fixed = frame[frame["household_id"].astype(str) == target].copy()
+    for column, value in APPLICABLE["vehicle"].items():
+        fixed[column] = value
+    model, _ = load_champion(settings)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(scores.c.raw_score).where(
+                scores.c.household_id == target, scores.c.run_id == second.run_id
+            )
+        ).scalar_one()
+        c = corrections.c
+        found = conn.execute(sa.select(c.item, c.status, c.applied_run_id))
+        status = {r.item: (r.status, r.applied_run_id) for r in found}
+    engine.dispose()
+    assert stored == pytest.approx(float(model.predict_raw(fixed)[0]), abs=1e-9)
+    assert snap_file.read_bytes() == before  # the agency's data is what it delivered
+    assert status == {"vehicle": ("applied", second.run_id), "moved out": ("open", None)}
+    assert score(settings, day, spec).status == "unchanged"  # the same corrections again

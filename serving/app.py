@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from outreach.settings import Settings
-from serving import problems
+from serving import pages, problems
 from serving.api import auditing, households, lists, models, ops, records
 from serving.modelswap import ChampionWatcher
 from serving.service import Service, ServiceOptions
@@ -47,6 +47,7 @@ def create_app(
         watcher: a champion watcher to use instead of the registry's (tests).
     """
     service = Service(settings, options, watcher)
+    service.on_new_run(lambda run: lists.prewarm(service, run))  # lists ready before asked
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -66,5 +67,6 @@ def create_app(
     app.include_router(records.router)
     app.include_router(auditing.router)
     app.include_router(models.router)
+    pages.install(app)  # the web pages (docs/web.md), after the API
     app.add_middleware(problems.RequestContext, metrics=service.metrics)
     return app

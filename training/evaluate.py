@@ -68,6 +68,22 @@ def ece(label: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> float:
     return float(total / len(p))
 
 
+RELIABILITY_BINS = 10
+
+
+def reliability(label: np.ndarray, p: np.ndarray, bins: int = RELIABILITY_BINS) -> list[dict]:
+    """The reliability diagram's points: ``bins`` equal-mass bins of ``p`` (stable sort), each
+    ``{"mean_score", "observed", "n"}`` (mean predicted probability, observed rate, rows)."""
+    y, p = np.asarray(label, dtype=float), np.asarray(p, dtype=float)
+    if len(p) == 0:
+        return []
+    order = np.argsort(p, kind="stable")
+    return [
+        {"mean_score": float(p[idx].mean()), "observed": float(y[idx].mean()), "n": len(idx)}
+        for idx in np.array_split(order, min(bins, len(p)))
+    ]
+
+
 def calibration_slope(
     label: np.ndarray, p: np.ndarray, iterations: int = 50
 ) -> tuple[float, float]:
@@ -185,6 +201,7 @@ def score_metrics(label: np.ndarray, score: np.ndarray) -> dict:
             ece=_clean(ece(y, s)),
             calibration_slope=_clean(slope),
             calibration_intercept=_clean(intercept),
+            calibration_bins=reliability(y, s),
             mean_score=_clean(s.mean()),
         )
     else:
@@ -210,7 +227,8 @@ def evaluate_scores(
 
     Returns:
         JSON-ready ``{"n_rows", "n_positive", "prevalence", "capacities", "scores": {name:
-        {roc_auc, pr_auc, brier, ece, calibration_slope, calibration_intercept, capacity:
+        {roc_auc, pr_auc, brier, ece, calibration_slope, calibration_intercept,
+        calibration_bins (:func:`reliability`), capacity:
         {"0.05": {precision, recall, n_selected, [silent_found_share], county: {...}}}}}}``.
     """
     if silent_col is None and "silent" in frame.columns:

@@ -1,5 +1,6 @@
 """The authorization matrix: every route x every role x own / foreign / nonexistent subject,
-plus missing, expired and tampered tokens.
+plus missing, expired and tampered tokens (the JSON API and operations routes; the web pages,
+which authenticate by session cookie, have their own literal matrix in ``test_pages.py``).
 
 The expected statuses are a literal table written here, not derived from the application's
 policy. A leak is a 2xx where the table says no, or a foreign-household (or foreign-area)
@@ -88,10 +89,15 @@ BODIES = {
 }
 
 
-def app_routes(app) -> set[tuple[str, str]]:
-    """Every (method, path) the app serves (HEAD left out: it mirrors GET)."""
+def app_routes(app, pages: bool = False) -> set[tuple[str, str]]:
+    """Every (method, path) of the API and operations routes the app serves (HEAD left out: it
+    mirrors GET); with ``pages=True``, those of the web pages instead (``serving.pages``: cookie
+    sessions, not bearer tokens; their literal matrix is in ``test_pages.py``)."""
     out = set()
     for route in iter_route_contexts(app.routes):
+        module = getattr(getattr(route, "endpoint", None), "__module__", "") or ""
+        if module.startswith("serving.pages.") != pages:
+            continue
         for method in route.methods or ():
             if method != "HEAD":
                 out.add((method, route.path))

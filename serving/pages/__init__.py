@@ -1,0 +1,43 @@
+"""The web pages for caseworkers, supervisors, auditors and data scientists (see ``docs/web.md``).
+
+Served by the API's application on the same :class:`~serving.service.Service` (roles, areas,
+audit log), in Chinese by default with an English switch, usable on a phone and printable:
+
+- :mod:`~serving.pages.signin`: sign-in with an API token (cookie session), sign-out, home;
+- :mod:`~serving.pages.lists`: the township index, visit lists, CSV/XLSX exports, print sheets;
+- :mod:`~serving.pages.households`: the household page, its outcome and correction forms;
+- :mod:`~serving.pages.audit` and :mod:`~serving.pages.model_page`: auditor pages.
+
+:func:`install` adds them to an app after the API's routers. Page routes are left out of the
+OpenAPI document (they speak HTML and cookies, not the API's JSON and bearer tokens).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+
+from serving.pages import audit, households, lists, model_page, signin
+from serving.pages.security import SecurityHeaders
+from serving.pages.web import STATIC_DIR, PageError, Pages, SignInRequired, error_page
+from serving.pages.web import signin_redirect as _signin_redirect
+
+ROUTERS = (signin.router, lists.router, households.router, audit.router, model_page.router)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages, their static files, error pages and security headers on ``app``."""
+    app.state.pages = Pages(app.state.service.settings)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(PageError)
+    async def _page_error(request: Request, exc: PageError):
+        return error_page(request, exc)
+
+    @app.exception_handler(SignInRequired)
+    async def _signin(request: Request, exc: SignInRequired):
+        return _signin_redirect(request)
+
+    app.add_middleware(SecurityHeaders)

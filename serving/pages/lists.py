@@ -1,0 +1,231 @@
+"""Visit-list pages: the township index, a list with its village filter, exports and print.
+
+A list is the API's prepared list (:func:`serving.api.lists.cached_list`: the latest complete
+run's list for the code, built once per run) filtered by ``?village=``; ranks are the list's
+own. Every view, export and print is audited like the API's list read (resource ``list``),
+with ``detail.channel`` saying which (``page``, ``export.csv``, ``export.xlsx``, ``print``).
+A code outside the caller's area answers the same 404 page as a code that does not exist.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from typing import Any
+
+import anyio.to_thread
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from serving import exports
+from serving.api.common import event
+from serving.api.lists import cached_list
+from serving.api.schemas import ListEntry, VisitList
+from serving.db import ScoreRun
+from serving.pages import i18n
+from serving.pages.web import (
+    PageServiceDep,
+    Viewer,
+    ViewerDep,
+    audited_async,
+    from_api,
+    lang_of,
+    not_found,
+    pages_of,
+    render,
+)
+from serving.problems import ApiError, request_id
+from serving.schema import scores
+from serving.service import Service
+
+router = APIRouter(include_in_schema=False)
+CODE = re.compile(r"^[0-9]{9}([0-9]{3})?$")
+TOP_REASONS = 3
+TOP_VERIFY = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class ListView:
+    """A visit list as a page shows it."""
+
+    visit_list: VisitList
+    entries: list[ListEntry]
+    villages: list[str]
+    village: str | None
+
+    @property
+    def code(self) -> str:
+        return self.visit_list.jurisdiction_code
+
+
+def area_index(service: Service, run: ScoreRun, cache: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Households scored by the run per township and village (kept for the latest run only)."""
+    found = cache.get("areas")
+    if found is not None and found[0] == run.run_id:
+        return found[1]
+    q = (
+        sa.select(scores.c.township_code, scores.c.village_code, sa.func.count())
+        .where(scores.c.run_id == run.run_id)
+        .group_by(scores.c.township_code, scores.c.village_code)
+    )
+    out: dict[str, dict[str, int]] = {}
+    with service.engine.connect() as conn:
+        for township, village, n in conn.execute(q):
+            out.setdefault(township, {})[village] = int(n)
+    cache["areas"] = (run.run_id, out)
+    return out
+
+
+def visible_areas(index: dict[str, dict[str, int]], viewer: Viewer) -> list[dict[str, Any]]:
+    """The townships (or, for a village caseworker, villages) the viewer may open."""
+    p = viewer.principal
+    out = []
+    for township in sorted(index):
+        villages = index[township]
+        if p.sees_jurisdiction(township):
+            out.append({"code": township, "n": sum(villages.values())})
+            continue
+        out += [{"code": v, "n": n} for v, n in sorted(villages.items()) if p.sees_jurisdiction(v)]
+    return out
+
+
+async def load_list(request: Request, viewer: Viewer, service: Service, code: str) -> ListView:
+    """The list of ``code`` (``?village=`` applied); the 404 page when it is unknown, outside
+    the viewer's area, or the village is not one of the list's area."""
+    p = viewer.principal
+    if not CODE.match(code) or not p.sees_jurisdiction(code):
+        raise not_found()
+    run = service.run()
+    if run is None:
+        raise not_found()
+    try:
+        body = await cached_list(service, run, code, None, p, False)
+    except ApiError as exc:
+        raise from_api(exc) from None
+    visit_list = await anyio.to_thread.run_sync(VisitList.model_validate_json, body)
+    index = await anyio.to_thread.run_sync(area_index, service, run, pages_of(request).caches)
+    if len(code) == 12:
+        villages = [code]
+    else:
+        villages = sorted(v for v in index.get(code, {}) if p.sees_jurisdiction(v))
+    village = request.query_params.get("village") or None
+    if village is not None and village not in villages:
+        raise not_found()
+    entries = [e for e in visit_list.entries if village is None or e.village_code == village]
+    return ListView(visit_list, entries, villages, village)
+
+
+async def _audit(request: Request, viewer: Viewer, service: Service, view: ListView, channel: str):
+    detail = {
+        "run_id": view.visit_list.run_id, "capacity": None, "village": view.village,
+        "channel": channel,
+    }  # fmt: skip
+    await audited_async(
+        service,
+        event(viewer.principal, request_id(request), "read", "list",
+              jurisdiction_code=view.code, detail=detail),
+    )  # fmt: skip
+
+
+def _query(view: ListView) -> str:
+    return f"?village={view.village}" if view.village else ""
+
+
+@router.get("/lists")
+async def area_list(request: Request, viewer: ViewerDep, service: PageServiceDep) -> Response:
+    """The townships (and villages) whose lists the viewer may open."""
+    run = service.run()
+    areas = []
+    if run is not None:
+        index = await anyio.to_thread.run_sync(area_index, service, run, pages_of(request).caches)
+        areas = visible_areas(index, viewer)
+    return render(request, "areas.html", {"run": run, "areas": areas})
+
+
+@router.get("/lists/{code}")
+async def list_page(
+    code: str, request: Request, viewer: ViewerDep, service: PageServiceDep
+) -> Response:
+    """A visit list: rank, household, risk, reasons, gaps, what to verify, exploration."""
+    view = await load_list(request, viewer, service, code)
+    await _audit(request, viewer, service, view, "page")
+    q = _query(view)
+    links = {
+        "csv": f"/lists/{code}/export.csv{q}",
+        "xlsx": f"/lists/{code}/export.xlsx{q}",
+        "print": f"/lists/{code}/print{q}",
+    }
+    context = {"view": view, "links": links, "top": TOP_REASONS, "top_verify": TOP_VERIFY}
+    return await anyio.to_thread.run_sync(render, request, "list.html", context)
+
+
+@router.get("/lists/{code}/print")
+async def list_print(
+    code: str, request: Request, viewer: ViewerDep, service: PageServiceDep
+) -> Response:
+    """The list as printable sheets, one per household."""
+    view = await load_list(request, viewer, service, code)
+    await _audit(request, viewer, service, view, "print")
+    context = {"view": view, "top": TOP_REASONS}
+    return await anyio.to_thread.run_sync(render, request, "print.html", context)
+
+
+def export_table(view: ListView, lang: str) -> exports.ExportTable:
+    """The list's rows and facts for a file, in the page's language."""
+    t = i18n.translator(lang)
+    labels = exports.Labels(
+        lang=lang,
+        band=lambda b: t(f"band.{b}") if f"band.{b}" in i18n.MESSAGES else b,
+        program=lambda code: i18n.program_name(lang, code),
+        yes=t("yes"),
+        no=t("no"),
+    )
+    vl = view.visit_list
+    purpose = t("purpose.statement")
+    rows = [exports.entry_row(e, labels, vl.model_version, purpose) for e in view.entries]
+    about = [
+        (t("export.col.purpose"), purpose),
+        (t("export.about.jurisdiction"), vl.jurisdiction_code),
+        (t("export.about.village"), view.village or t("list.all_villages")),
+        (t("export.about.as_of"), vl.as_of.isoformat()),
+        (t("export.col.model_version"), vl.model_version),
+        (t("export.about.run"), vl.run_id),
+        (t("export.about.rows"), str(len(rows))),
+        (t("export.about.generated"), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")),
+    ]
+    return exports.ExportTable(
+        headers=[t(f"export.col.{c}") for c in exports.COLUMNS],
+        rows=rows,
+        sheet=t("export.sheet"),
+        about_sheet=t("export.about"),
+        about=about,
+    )
+
+
+async def _export(code: str, request: Request, viewer: Viewer, service: Service, kind: str):
+    view = await load_list(request, viewer, service, code)
+    table = export_table(view, lang_of(request))
+    build = exports.to_csv if kind == "csv" else exports.to_xlsx
+    body = await anyio.to_thread.run_sync(build, table)
+    await _audit(request, viewer, service, view, f"export.{kind}")
+    name = exports.filename(view.code, view.visit_list.as_of.isoformat(), kind)
+    headers = {"Content-Disposition": exports.content_disposition(name)}
+    return Response(body, media_type=exports.CONTENT_TYPES[kind], headers=headers)
+
+
+@router.get("/lists/{code}/export.csv")
+async def list_csv(
+    code: str, request: Request, viewer: ViewerDep, service: PageServiceDep
+) -> Response:
+    """The list as CSV (UTF-8 with BOM)."""
+    return await _export(code, request, viewer, service, "csv")
+
+
+@router.get("/lists/{code}/export.xlsx")
+async def list_xlsx(
+    code: str, request: Request, viewer: ViewerDep, service: PageServiceDep
+) -> Response:
+    """The list as an XLSX workbook."""
+    return await _export(code, request, viewer, service, "xlsx")

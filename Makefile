@@ -11,7 +11,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: venv demo test test-unit test-integration lint bench lock clean docs
+.PHONY: venv demo test test-unit test-integration lint bench lock clean docs browser-deps
 
 venv: $(STAMP)
 
@@ -24,22 +24,25 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-## The main job on embedded defaults: simulate the default county, ingest its deliveries into
-## the DuckDB warehouse, link records to persons and households, build the month-end household
-## vectors from mid-2023, train, evaluate and register the model (MLflow in ./models), and
-## score the latest month into the service database (scores, eligibility, visit lists).
-## A second run reuses what is built (ingest skips known deliveries; a retrained model that is
-## no better stays challenger; a scored month is not scored again). (Serving comes next.)
+## The main job on embedded defaults, end to end (`outreach demo`): simulate the default county,
+## ingest its deliveries into the DuckDB warehouse, link records to persons and households, build
+## the month-end household vectors from mid-2023, train, evaluate and register the model (MLflow
+## in ./models), score the latest month into the service database (scores, eligibility, visit
+## lists), issue demo tokens (caseworker, supervisor, auditor) and serve the API and the web
+## pages on http://127.0.0.1:8000/ (PORT=... to change). Each stage is timed. A second run
+## reuses what is built (nothing new to ingest: link, features and train are skipped; a scored
+## month is not scored again); only the tokens are new.
+PORT ?= 8000
 demo: venv
-	$(BIN)/outreach simulate
-	$(BIN)/outreach ingest
-	$(BIN)/outreach link
-	$(BIN)/outreach features --from 2023-06-30 --to 2025-12-31
-	$(BIN)/outreach train
-	$(BIN)/outreach score --as-of 2025-12-31
+	$(BIN)/outreach demo --port $(PORT)
+
+## Debian's chromium + fonts-noto-cjk (apt) and a pinned axe-core (npm) for tests/browser/;
+## installs only what is missing (see scripts/browser-deps.sh; never a browser of its own).
+browser-deps:
+	bash scripts/browser-deps.sh --soft
 
 ## The whole suite: unit, then integration (the default world is simulated once per session).
-test: venv
+test: venv browser-deps
 	$(BIN)/python -m pytest tests -p no:cacheprovider
 
 test-unit: venv

@@ -7,6 +7,7 @@ Errors are :class:`~features.errors.OutreachError` (one ``error:`` line, exit 2)
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -117,7 +118,62 @@ def serve(
     uvicorn.run(app, host=host, port=port, workers=1, log_level="info", access_log=False)
 
 
+def demo(
+    host: Annotated[str, typer.Option(help="Interface to serve on (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[
+        int, typer.Option(help="Port to serve on (taken: any free port; 0: any free port).")
+    ] = 8000,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve when the stages are done.")
+    ] = True,
+    workspace: Workspace = None,
+) -> None:
+    """Run the whole system on embedded defaults and serve it (what `make demo` runs).
+
+    simulate -> ingest -> link -> features -> train -> score -> demo tokens -> serve, each stage
+    timed; a second run reuses what is built. Prints the URL and one caseworker, one supervisor
+    and one auditor token (valid 7 days).
+    """
+    if not 0 <= port <= 65535:
+        raise ConfigError("--port must be between 0 and 65535")
+    from outreach import demo as d
+    from outreach.cli import main as cli
+
+    settings = load_settings(workspace)
+    d.ensure_workspace(settings.workspace)
+    say = typer.echo
+    times = d.run_stages(settings, cli, say)
+    started = time.perf_counter()
+    tokens = d.demo_tokens(settings)
+    times.append(d.StageTime("tokens", time.perf_counter() - started, False))
+    say("[7/8] tokens: issued")
+    say("stage times:")
+    for line in d.summary(times):
+        say(line)
+    if not serve_after:
+        _print_tokens(tokens, None)
+        return
+    sock = d.bind(host, port)
+    url = f"http://{host}:{sock.getsockname()[1]}/"
+    say(f"[8/8] serve: {url}")
+    _print_tokens(tokens, url)
+    d.serve_on(settings, sock)
+
+
+def _print_tokens(tokens: list[tuple[str, str | None, str]], url: str | None) -> None:
+    if url:
+        typer.echo(f"\nOutreach is serving at {url}  (sign in with a token; Ctrl+C stops)")
+        typer.echo(f"API document: {url}docs")
+    typer.echo("demo tokens (valid 7 days; shown only now):")
+    for role, code, token in tokens:
+        where = f" {code}" if code else ""
+        typer.echo(f"  {role:<10}{where:<11} {token}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``serve`` and the ``token`` sub-app to the main CLI."""
+    """Add ``serve``, ``demo`` and the ``token`` sub-app to the main CLI."""
     app.command("serve")(serve)
+    app.command("demo")(demo)
     app.add_typer(token_app, name="token")

@@ -1,0 +1,189 @@
+"""``outreach demo``: the whole system on embedded defaults, from an empty folder to a served
+county in one command (what ``make demo`` runs).
+
+Stages, each timed and shown with its own progress: simulate the default county, ingest its
+deliveries, link records into persons and households, build the month-end vectors from mid-2023,
+train and register the model, score the latest month into the service database, issue demo
+tokens, serve. A second run reuses what is built: ``simulate`` and ``ingest`` notice by
+themselves that nothing is new; ``link``, ``features`` and ``train`` are skipped when the
+warehouse holds the same deliveries (and the same feature-set version) as when they last ran
+here (recorded in ``<workspace>/demo-state.json``); ``score`` does not score a scored month
+again. Tokens are new on every run (they are shown once and stored hashed) and expire after
+7 days.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from features.errors import ConfigError
+from outreach.settings import Settings
+
+FEATURES_FROM = "2023-06-30"
+AS_OF = "2025-12-31"
+TOKEN_DAYS = 7
+STATE_FILE = "demo-state.json"
+
+
+@dataclass
+class StageTime:
+    """How long a stage took and whether it reused earlier work."""
+
+    name: str
+    seconds: float
+    reused: bool
+
+
+def deliveries_fingerprint(settings: Settings) -> str | None:
+    """A digest of the deliveries in the warehouse (None before the first ingest)."""
+    if not settings.warehouse_path.exists():
+        return None
+    from features import warehouse
+
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        rows = con.execute(
+            "SELECT agency, file_name, sha256 FROM deliveries ORDER BY agency, file_name"
+        ).fetchall()
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
+
+
+def _state(settings: Settings) -> dict[str, str]:
+    path = settings.workspace / STATE_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # a damaged state only costs a rebuild
+    return data if isinstance(data, dict) else {}
+
+
+def _save_state(settings: Settings, state: dict[str, str]) -> None:
+    path = settings.workspace / STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
+
+
+def run_stages(
+    settings: Settings,
+    cli: Callable[[list[str]], int],
+    say: Callable[[str], None],
+) -> list[StageTime]:
+    """Run the pipeline stages through the CLI (``cli(argv) -> exit code``), reusing work.
+
+    Raises:
+        ConfigError: a stage failed (its own error line was already printed).
+    """
+    from features.registry import FEATURE_SET_VERSION
+
+    ws = ["--workspace", str(settings.workspace)]
+    state = _state(settings)
+    times: list[StageTime] = []
+
+    def stage(name: str, argv: list[str], key: str | None = None) -> None:
+        fingerprint = None
+        if key is not None:
+            fingerprint = f"{deliveries_fingerprint(settings)}:{FEATURE_SET_VERSION}"
+            if state.get(key) == fingerprint:
+                times.append(StageTime(name, 0.0, True))
+                say(f"[{len(times)}/8] {name}: reused (no new deliveries since it last ran)")
+                return
+        say(f"[{len(times) + 1}/8] {name} ...")
+        started = time.perf_counter()
+        code = cli([*argv, *ws])
+        seconds = time.perf_counter() - started
+        if code != 0:
+            raise ConfigError(f"the demo stopped: `outreach {' '.join(argv)}` failed (exit {code})")
+        times.append(StageTime(name, seconds, False))
+        say(f"[{len(times)}/8] {name}: {seconds:.1f} s")
+        if key is not None:
+            state[key] = fingerprint or ""
+            _save_state(settings, state)
+
+    stage("simulate", ["simulate"])
+    stage("ingest", ["ingest"])
+    stage("link", ["link"], key="link")
+    stage("features", ["features", "--from", FEATURES_FROM, "--to", AS_OF], key="features")
+    stage("train", ["train"], key="train")
+    stage("score", ["score", "--as-of", AS_OF])
+    return times
+
+
+def demo_tokens(settings: Settings) -> list[tuple[str, str | None, str]]:
+    """New tokens for one caseworker (the township with the longest list), one supervisor
+    (the county) and one auditor: ``(role, jurisdiction, token)``."""
+    import sqlalchemy as sa
+
+    from serving import auth, db
+    from serving.schema import list_entries
+
+    engine = db.make_engine(settings.service_db_url)
+    try:
+        with engine.begin() as conn:
+            run = db.latest_complete_run(conn)
+            if run is None:
+                raise ConfigError("no complete scoring run: the score stage did not finish")
+            le = list_entries.c
+            town = conn.execute(
+                sa.select(le.jurisdiction_code)
+                .where(le.run_id == run.run_id, sa.func.length(le.jurisdiction_code) == 9)
+                .group_by(le.jurisdiction_code)
+                .order_by(sa.func.count().desc(), le.jurisdiction_code)
+                .limit(1)
+            ).scalar()
+            if town is None:
+                raise ConfigError("the latest run has no township list")
+            out = []
+            for role, code in (("caseworker", town), ("supervisor", town[:6]), ("auditor", None)):
+                token, _ = auth.create_token(conn, role, code, TOKEN_DAYS)
+                out.append((role, code, token))
+            return out
+    finally:
+        engine.dispose()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``; when the port is taken, any free port instead."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.bind((host, 0))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve_on(settings: Settings, sock: socket.socket) -> None:
+    """Serve the app on an already bound socket until interrupted."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import uvicorn
+
+    from serving.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings), workers=1, log_level="warning", access_log=False, lifespan="on"
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def summary(times: list[StageTime]) -> list[str]:
+    """One line per stage and the total, for the terminal."""
+    lines = [f"  {t.name:<9} {'reused' if t.reused else f'{t.seconds:7.1f} s'}" for t in times]
+    total = sum(t.seconds for t in times)
+    lines.append(f"  {'total':<9} {total:7.1f} s")
+    return lines
+
+
+def ensure_workspace(path: Path) -> None:
+    """Create the workspace folder (the stages create what is inside)."""
+    path.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,90 @@
+"""`outreach demo`'s orchestration: stage order, reuse on a second run, failures, the port."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from features.errors import ConfigError
+from outreach import demo
+from outreach.settings import load_settings
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    s = load_settings(tmp_path / "ws")
+    demo.ensure_workspace(s.workspace)
+    prints = {"fp": "A"}
+    monkeypatch.setattr(demo, "deliveries_fingerprint", lambda _s: prints["fp"])
+    return s, prints
+
+
+def _runner(fail: str | None = None):
+    calls: list[str] = []
+
+    def cli(argv: list[str]) -> int:
+        calls.append(argv[0])
+        assert argv[-2] == "--workspace"
+        return 2 if argv[0] == fail else 0
+
+    return cli, calls
+
+
+def test_first_run_runs_every_stage_in_order_then_reuses(settings):
+    s, prints = settings
+    cli, calls = _runner()
+    said: list[str] = []
+    times = demo.run_stages(s, cli, said.append)
+    assert calls == ["simulate", "ingest", "link", "features", "train", "score"]
+    assert [t.name for t in times] == calls and not any(t.reused for t in times)
+    assert any(line.startswith("[6/8] score: ") for line in said)
+
+    cli, calls = _runner()
+    times = demo.run_stages(s, cli, lambda _m: None)
+    assert calls == ["simulate", "ingest", "score"]  # nothing new was ingested
+    assert [t.name for t in times if t.reused] == ["link", "features", "train"]
+
+    prints["fp"] = "B"  # a new delivery: link, features and train run again
+    cli, calls = _runner()
+    demo.run_stages(s, cli, lambda _m: None)
+    assert calls == ["simulate", "ingest", "link", "features", "train", "score"]
+
+
+def test_a_failed_stage_stops_the_demo_with_one_line_and_is_not_marked_done(settings):
+    s, _ = settings
+    cli, calls = _runner(fail="features")
+    with pytest.raises(ConfigError, match=r"^the demo stopped: `outreach features .*` failed"):
+        demo.run_stages(s, cli, lambda _m: None)
+    assert calls[-1] == "features"
+    cli, calls = _runner()
+    demo.run_stages(s, cli, lambda _m: None)
+    assert calls == ["simulate", "ingest", "features", "train", "score"]  # link was done
+
+
+def test_a_damaged_state_file_only_costs_a_rebuild(settings):
+    s, _ = settings
+    (s.workspace / demo.STATE_FILE).write_text("{not json", encoding="utf-8")
+    cli, calls = _runner()
+    demo.run_stages(s, cli, lambda _m: None)
+    assert "link" in calls
+
+
+def test_bind_falls_back_to_a_free_port_when_taken():
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    try:
+        sock = demo.bind("127.0.0.1", port)
+        assert sock.getsockname()[1] not in (port, 0)
+        sock.close()
+    finally:
+        taken.close()
+
+
+def test_summary_lists_each_stage_and_the_total():
+    lines = demo.summary([demo.StageTime("link", 12.0, False), demo.StageTime("train", 0, True)])
+    assert lines[0].split() == ["link", "12.0", "s"]
+    assert lines[1].split() == ["train", "reused"]
+    assert lines[-1].split() == ["total", "12.0", "s"]

@@ -41,7 +41,9 @@ import sys, uvicorn
 from pathlib import Path
 from outreach.settings import load_settings
 from serving.app import create_app
+from serving.commands import tune_process
 from serving.service import ServiceOptions
+tune_process()  # as `outreach serve` does
 app = create_app(load_settings(Path(sys.argv[1])), ServiceOptions(explain_cache=int(sys.argv[3])))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), workers=1, log_level="warning",
             access_log=False)

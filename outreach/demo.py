@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import socket
 import time
 from collections.abc import Callable
@@ -165,7 +164,9 @@ def bind(host: str, port: int) -> socket.socket:
 
 def serve_on(settings: Settings, sock: socket.socket) -> None:
     """Serve the app on an already bound socket until interrupted."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from serving.commands import tune_process
+
+    tune_process()
     import uvicorn
 
     from serving.app import create_app

@@ -60,8 +60,10 @@ class AuditWriter:
 
     Args:
         engine: the service database engine.
-        linger: seconds a fire-and-forget event may wait for company before its batch commits
-            (a batch with a waiting :meth:`submit` caller commits at once).
+        linger: seconds a fire-and-forget event may wait for company before its batch commits.
+        wait_linger: seconds a batch with a waiting :meth:`submit` caller may wait for company
+            (0: it commits at once). Under concurrent reads a millisecond or two gathers the
+            other in-flight requests' rows into the same transaction.
         max_rows: the most events in one transaction.
         max_queued: submissions held in memory before :meth:`write` blocks (back-pressure).
         retry_limit_on_close: commit attempts per batch while closing before giving up loudly.
@@ -71,12 +73,14 @@ class AuditWriter:
         self,
         engine: Engine,
         linger: float = 0.05,
+        wait_linger: float = 0.0,
         max_rows: int = 1000,
         max_queued: int = 100_000,
         retry_limit_on_close: int = 5,
     ) -> None:
         self.engine = engine
         self.linger = linger
+        self.wait_linger = wait_linger
         self.max_rows = max_rows
         self.retry_limit_on_close = retry_limit_on_close
         self._queue: queue.Queue[_Batch | object] = queue.Queue(maxsize=max_queued)
@@ -184,10 +188,14 @@ class AuditWriter:
         """Collect more batches until ``max_rows``, the linger deadline, or a waiting caller."""
         batches = [first]
         rows = len(first.events)
-        deadline = time.monotonic() + self.linger
+        started = time.monotonic()
         while rows < self.max_rows:
-            urgent = self._closing.is_set() or any(b.urgent for b in batches)
-            remaining = 0.0 if urgent else deadline - time.monotonic()
+            if self._closing.is_set():
+                remaining = 0.0
+            else:
+                urgent = any(b.urgent for b in batches)
+                wait = self.wait_linger if urgent else self.linger
+                remaining = started + wait - time.monotonic()
             try:
                 if remaining > 0:
                     item = self._queue.get(timeout=remaining)

@@ -402,5 +402,4 @@ def append_audit(conn: Connection, events: Sequence[AuditEvent]) -> int:
     """
     if not events:
         return 0
-    conn.execute(audit_log.insert(), [e.as_row() for e in events])
-    return len(events)
+    return write_rows(conn, audit_log, [e.as_row() for e in events])

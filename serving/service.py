@@ -45,6 +45,11 @@ class ServiceOptions(BaseModel):
     list_cache: int = Field(4096, ge=0, description="prepared visit-list responses kept")
     max_capacity: int = Field(500, ge=1, description="largest list a request may ask for")
     migrate: bool = Field(True, description="bring the database schema to head at start")
+    audit_wait_linger: float = Field(
+        0.001, ge=0, le=0.05,
+        description="seconds an audited read's row may wait for other rows before its group "
+        "commit (more rows per transaction under load, at most this much added latency)",
+    )  # fmt: skip
 
 
 class ListCache:
@@ -114,7 +119,7 @@ class Service:
         self.settings = settings
         self.options = options or ServiceOptions()
         self.engine = db.make_engine(settings.service_db_url)
-        self.audit = AuditWriter(self.engine)
+        self.audit = AuditWriter(self.engine, wait_linger=self.options.audit_wait_linger)
         self.watcher = watcher or _registry_watcher(settings, self.options.poll_seconds)
         self.snapshots = SnapshotStore(settings.snapshots_dir, self.options.explain_cache)
         self.names = NameBook(settings.warehouse_path)

@@ -151,6 +151,13 @@ def top_reasons(
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"unknown language {lang!r} (zh or en)")
+    return _render(_candidates(contrib_row, values_row), k, lang)
+
+
+def _candidates(
+    contrib_row: Mapping[str, float] | pd.Series, values_row: Mapping[str, Any] | pd.Series
+) -> list[tuple[float, int, str, Any]]:
+    """Features pushing risk up with a showable value, largest SHAP first (ties: order)."""
     candidates = []
     for order, (name, shap_value) in enumerate(contrib_row.items()):
         if name == BIAS or not shap_value > 0:
@@ -161,6 +168,10 @@ def top_reasons(
             continue
         candidates.append((-float(shap_value), order, name, value))
     candidates.sort()
+    return candidates
+
+
+def _render(candidates: list[tuple[float, int, str, Any]], k: int, lang: str) -> list[dict]:
     out = []
     for neg, _, name, value in candidates[:k]:
         out.append(
@@ -277,6 +288,7 @@ def explanation_record(
         ``reasons`` ``{"zh": [...], "en": [...]}`` as from :func:`top_reasons`.
     """
     by_name = dict(zip(names, contrib.tolist(), strict=True))
+    found = _candidates(by_name, values)  # once for both languages
     total = float(np.sum(contrib)) if total is None else total
     return {
         "household_id": hid.item() if isinstance(hid, np.generic) else hid,
@@ -285,7 +297,7 @@ def explanation_record(
         "shap_sum": total,
         "sum_ok": bool(abs(total - raw) <= SUM_TOLERANCE),
         "units": UNITS,
-        "reasons": {lang: top_reasons(by_name, values, k, lang) for lang in ("zh", "en")},
+        "reasons": {lang: _render(found, k, lang) for lang in ("zh", "en")},
     }
 
 

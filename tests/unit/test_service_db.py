@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -197,6 +198,22 @@ def test_audit_writer_group_commits_concurrent_submitters(engine: sa.Engine) -> 
             t.join()
     assert count(engine, schema.audit_log) == 400
     assert writer.commits <= 400
+
+
+def test_a_waiting_submit_lingers_only_wait_linger_for_company(engine: sa.Engine) -> None:
+    """With ``wait_linger`` a waited-for row waits that long for others to share its commit;
+    without it, it commits at once (and the fire-and-forget ``linger`` never applies to it)."""
+    with AuditWriter(engine, linger=5.0, wait_linger=0.3) as writer:
+        first = writer.submit(event(1))
+        time.sleep(0.05)
+        second = writer.submit(event(2))
+        assert first.result(timeout=5) == 1 and second.result(timeout=5) == 1
+        assert writer.commits == 1  # both rows in one transaction
+    with AuditWriter(engine, linger=5.0) as writer:
+        started = time.monotonic()
+        writer.submit(event(3)).result(timeout=5)
+        assert time.monotonic() - started < 2.0  # not the 5 s linger
+    assert count(engine, schema.audit_log) == 3
 
 
 def test_audit_writer_retries_a_failed_commit_and_drops_nothing(

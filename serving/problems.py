@@ -76,6 +76,14 @@ def _validation_detail(exc: RequestValidationError) -> str:
     return f"{where}: {first.get('msg', 'invalid')}{more}"
 
 
+async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """Starlette's own errors (an unknown path, a method not allowed) as problem responses."""
+    detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
+    if exc.status_code == 404:
+        detail = "no such resource"
+    return problem(request, exc.status_code, detail, getattr(exc, "headers", None))
+
+
 def install(app: FastAPI) -> None:
     """Register the problem handlers on an app."""
 
@@ -83,12 +91,7 @@ def install(app: FastAPI) -> None:
     async def _api_error(request: Request, exc: ApiError):
         return problem(request, exc.status, exc.detail, exc.headers)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException):
-        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
-        if exc.status_code == 404:
-            detail = "no such resource"
-        return problem(request, exc.status_code, detail, getattr(exc, "headers", None))
+    app.add_exception_handler(StarletteHTTPException, http_error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):

@@ -16,13 +16,30 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from serving import problems
 from serving.pages import audit, households, lists, model_page, signin
 from serving.pages.security import SecurityHeaders
-from serving.pages.web import STATIC_DIR, PageError, Pages, SignInRequired, error_page
+from serving.pages.web import (
+    STATIC_DIR,
+    PageError,
+    Pages,
+    SignInRequired,
+    error_page,
+    not_found,
+)
 from serving.pages.web import signin_redirect as _signin_redirect
 
 ROUTERS = (signin.router, lists.router, households.router, audit.router, model_page.router)
+MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json")
+"""Paths whose errors stay problem+json whatever the client accepts."""
+
+
+def wants_page(request: Request) -> bool:
+    """Whether an error should be an HTML page: a browser's request outside the API."""
+    path = request.url.path
+    return not path.startswith(MACHINE_PATHS) and "text/html" in request.headers.get("accept", "")
 
 
 def install(app: FastAPI) -> None:
@@ -35,6 +52,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PageError)
     async def _page_error(request: Request, exc: PageError):
         return error_page(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _unknown_path(request: Request, exc: StarletteHTTPException):
+        # a browser asking for a page that does not exist gets the pages' 404, not JSON
+        if exc.status_code == 404 and wants_page(request):
+            return error_page(request, not_found())
+        return await problems.http_error(request, exc)
 
     @app.exception_handler(SignInRequired)
     async def _signin(request: Request, exc: SignInRequired):

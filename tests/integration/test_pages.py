@@ -682,3 +682,18 @@ def test_no_id_number_or_clear_name_in_any_page_or_export(
     found = ID_NUMBER.search(blob)
     assert found is None, blob[max(0, found.start() - 80) : found.end() + 20]
     assert [n for n in names if n in blob] == []
+
+
+def test_an_unknown_path_is_a_page_for_a_browser_and_a_problem_for_the_api(app) -> None:
+    c = client(app)
+    html = {"accept": "text/html,application/xhtml+xml"}
+    page = c.get("/no-such-page/330226001", headers=html)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert 'data-testid="not-found"' in page.text and "330226001" not in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    for path, headers in (("/no-such-page", {"accept": "application/json"}),
+                          ("/api/v1/no-such-route", html)):  # fmt: skip
+        r = c.get(path, headers=headers)
+        assert r.status_code == 404
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["detail"] == "no such resource"

@@ -88,3 +88,17 @@ def test_summary_lists_each_stage_and_the_total():
     assert lines[0].split() == ["link", "12.0", "s"]
     assert lines[1].split() == ["train", "reused"]
     assert lines[-1].split() == ["total", "12.0", "s"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--port", "70000"], "--port must be between 0 and 65535"),
+     (["--port", "abc"], "Invalid value for '--port'")],
+)  # fmt: skip
+def test_demo_bad_flags_give_one_line_and_exit_2(tmp_path, capsys, args, message):
+    from outreach.cli import main
+
+    assert main(["demo", *args, "--workspace", str(tmp_path / "ws")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err and "\n" not in err
+    assert not (tmp_path / "ws").exists()  # nothing was started

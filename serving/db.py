@@ -202,11 +202,15 @@ def write_rows(
 
 def write_columns(conn: Connection, table: sa.Table, columns: Mapping[str, Sequence[Any]]) -> int:
     """Bulk-insert rows given as equal-length columns (the fast path for millions of rows:
-    no dict per row). Values as for :func:`write_rows`; a column of one value may be given as a
-    one-element sequence only through :func:`write_rows`.
+    no dict per row). Values as for :func:`write_rows`. SQLite: one ``executemany``, each column
+    through its type's bind processor; other backends: :func:`write_rows` (``COPY`` on
+    PostgreSQL).
 
     Returns:
         The number of rows inserted.
+
+    Raises:
+        ValueError: columns of different lengths.
     """
     names = list(columns)
     lengths = {len(columns[n]) for n in names}

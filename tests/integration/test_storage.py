@@ -270,3 +270,24 @@ def test_write_rows_round_trips_json_booleans_dates_and_timestamps(engine: sa.En
     assert second["trace"] is None and null_traces == 1  # SQL NULL, not JSON 'null'
     assert at == local and at.tzinfo == dt.UTC
     assert run is not None and run.started_at == NOW and run.as_of == AS_OF
+
+
+def test_write_columns_stores_what_write_rows_stores(engine: sa.Engine) -> None:
+    """The column-wise writer (batch scoring) on both backends: the same rows as row-wise."""
+    rows = score_rows("cols", 5)
+    with engine.begin() as conn:
+        conn.execute(schema.score_runs.insert(), [run_row("cols"), run_row("rows")])
+        columns = {k: [r[k] for r in rows] for k in rows[0]}
+        assert db.write_columns(conn, schema.scores, columns) == 5
+        db.write_rows(conn, schema.scores, [dict(r, run_id="rows") for r in rows])
+        assert db.write_columns(conn, schema.scores, {k: [] for k in rows[0]}) == 0
+    with pytest.raises(ValueError, match="different lengths"), engine.begin() as conn:
+        db.write_columns(conn, schema.scores, {"run_id": ["cols"], "household_id": []})
+    with engine.connect() as conn:
+        got = {}
+        for run in ("cols", "rows"):
+            q = sa.select(schema.scores).where(schema.scores.c.run_id == run)
+            got[run] = [
+                dict(r, run_id=None) for r in conn.execute(q.order_by("household_id")).mappings()
+            ]
+    assert got["cols"] == got["rows"] and len(got["cols"]) == 5

@@ -15,7 +15,7 @@ import pandas as pd
 import policies
 from features.eligibility.engine import evaluate
 from features.eligibility.trace import render_trace
-from features.params import load_parameters
+from policies.parameters import load_parameters
 
 
 def main() -> None:

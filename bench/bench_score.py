@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _stage import stage  # noqa: E402
 
-from features.build import read_snapshot_metadata, snapshot_path, write_snapshot  # noqa: E402
+from features.vectors.build import read_snapshot_metadata, snapshot_path, write_snapshot  # noqa: E402
 
 
 def replicate(table: pa.Table, n: int) -> pa.Table:

@@ -39,10 +39,10 @@ from _stage import stage  # bench/ is the script folder
 SERVER = """
 import sys, uvicorn
 from pathlib import Path
-from outreach.settings import load_settings
+from core.settings import load_settings
 from serving.app import create_app
 from serving.commands import tune_process
-from serving.service import ServiceOptions
+from serving.runtime.service import ServiceOptions
 tune_process()  # as `outreach serve` does
 app = create_app(load_settings(Path(sys.argv[1])), ServiceOptions(explain_cache=int(sys.argv[3])))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), workers=1, log_level="warning",
@@ -82,9 +82,9 @@ def build(ws: Path, households: int) -> None:
         print(f"  {args[0]}: {r['seconds']:.1f} s")
     from datetime import date
 
-    from outreach.settings import load_settings
-    from serving.priority import ListSpec
-    from serving.scoring import score
+    from core.settings import load_settings
+    from serving.batch.priority import ListSpec
+    from serving.batch.scoring import score
 
     score(load_settings(ws), date(2024, 12, 31), ListSpec(level="township", capacity_share=0.05))
 
@@ -180,8 +180,9 @@ def main() -> None:
         build(ws, args.households)
     import sqlalchemy as sa
 
-    from outreach.settings import load_settings
-    from serving import auth, db
+    from core.settings import load_settings
+    from serving.runtime import auth
+    from serving.store import db
 
     settings = load_settings(ws)
     engine = db.make_engine(settings.service_db_url)

@@ -19,9 +19,9 @@ CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 import policies
-from features.params import load_parameters
-from features.simulator.config import build_config
-from features.simulator.engine import simulate
+from policies.parameters import load_parameters
+from simulator.config import build_config
+from simulator.simulation import simulate
 n, months, seed, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
 t = time.perf_counter()
 r = simulate(build_config(n, months, seed), load_parameters(policies.PARAMS_DIR), out)

@@ -76,12 +76,12 @@ def score_and_explain(workspace: Path, as_of: date, target: int) -> dict:
     import pandas as pd
     import pyarrow.parquet as pq
 
-    from features.build import snapshot_path
-    from outreach.settings import load_settings
-    from training import explain, registry
+    from core.settings import load_settings
+    from features.vectors.build import snapshot_path
+    from training import explain, model_registry
 
     settings = load_settings(workspace)
-    model, _ = registry.load_version(registry.Store.for_workspace(settings.models_dir))
+    model, _ = model_registry.load_version(model_registry.Store.for_workspace(settings.models_dir))
     snap = pq.read_table(snapshot_path(settings.snapshots_dir, as_of)).to_pandas()
     copies = -(-target // len(snap))
     frame = pd.concat(

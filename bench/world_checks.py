@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from features.contracts import AGENCIES
-from features.simulator.validate import defect_rates, world_checks
+from core.contracts import AGENCIES
+from simulator.validate import defect_rates, world_checks
 
 
 def main() -> None:

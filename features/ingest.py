@@ -6,7 +6,7 @@ records for the same month names its file ``<YYYY-MM>-<source>.parquet`` (``sour
 letters, digits and ``_``, starting with a letter; e.g. ``visits/2024-05-outreach.parquet``, the
 outcomes Outreach's own caseworkers recorded), with delivery id ``<agency>-<YYYY-MM>-<source>``;
 it is otherwise a delivery like any other (same contract, same month-end extract date).
-Each is checked against its agency's data contract (:mod:`features.contracts`):
+Each is checked against its agency's data contract (:mod:`core.contracts`):
 
 - the whole file is **rejected** (one line naming the file and the problem; the other files still
   load) when it cannot be read, is empty of columns, lacks a required column, is named wrongly, or
@@ -39,9 +39,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features import idnumber, warehouse
-from features.contracts import CONTRACTS, Column, Contract
-from features.errors import ConfigError, DataContractError
+from core import idnumber
+from core.contracts import CONTRACTS, Column, Contract
+from core.errors import ConfigError, DataContractError
+from features import warehouse
 from features.pseudonym import Pseudonymizer
 
 REASONS: dict[str, str] = {

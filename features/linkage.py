@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from features import idnumber, warehouse
+from core import idnumber
+from features import warehouse
 from features.pseudonym import Pseudonymizer
 
 MATCH_THRESHOLD = 0.9
@@ -740,7 +741,7 @@ def parse_map(text: str, columns: list[str]) -> dict[str, str]:
     Raises:
         ConfigError: an unknown field, a missing column, a field given twice, or no usable field.
     """
-    from features.errors import ConfigError
+    from core.errors import ConfigError
 
     out: dict[str, str] = {}
     for part in (p.strip() for p in text.split(",") if p.strip()):

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from features.errors import ConfigError
+from core.errors import ConfigError
 
 KEY_ENV = "OUTREACH_HMAC_KEY"
 MIN_KEY_CHARS = 32

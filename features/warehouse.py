@@ -35,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from features.contracts import CONTRACTS, Column
+from core.contracts import CONTRACTS, Column
 
 SCHEMA_VERSION = "1"
 """Version of the warehouse layout below (stored in ``meta``)."""

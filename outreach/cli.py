@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from features.errors import OutreachError
+from core.errors import OutreachError
+from core.settings import Settings, load_settings
 from outreach.cli_options import Workspace
-from outreach.settings import Settings, load_settings
 
 app = typer.Typer(
     name="outreach",
@@ -61,9 +61,9 @@ def simulate(
     workspace: Workspace = None,
 ) -> None:
     """Simulate a county observed by its agencies: monthly deliveries plus the ground truth."""
-    from features.params import load_parameters
-    from features.simulator.config import build_config
-    from features.simulator.engine import simulate as run_simulation
+    from policies.parameters import load_parameters
+    from simulator.config import build_config
+    from simulator.simulation import simulate as run_simulation
 
     settings = _settings(workspace)
     config = build_config(households, months, seed, rate)
@@ -121,8 +121,8 @@ def contracts(
     workspace: Workspace = None,
 ) -> None:
     """Render the agency data contracts to Markdown (docs/data-contracts.md)."""
-    from features.contracts import render_markdown
-    from features.errors import DataContractError
+    from core.contracts import render_markdown
+    from core.errors import DataContractError
 
     text = render_markdown() + "\n"
     if check:
@@ -292,7 +292,7 @@ def link(
 
 
 def _link_table(console, settings, keys, table, map_, out, encoding) -> None:
-    from features.errors import ConfigError
+    from core.errors import ConfigError
     from features.ingest import read_table
     from features.linkage import link_table, parse_map
 
@@ -353,7 +353,7 @@ def _print_link(console: Console, data: dict) -> None:
 def _parse_day(text: str, flag: str):
     from datetime import date
 
-    from features.errors import ConfigError
+    from core.errors import ConfigError
 
     try:
         return date.fromisoformat(text)
@@ -367,7 +367,7 @@ def as_of_dates(as_of: list[str] | None, start: str | None, end: str | None) -> 
     import calendar
     from datetime import date
 
-    from features.errors import ConfigError
+    from core.errors import ConfigError
 
     days = {_parse_day(a, "--as-of") for a in as_of or []}
     if (start is None) != (end is None):
@@ -403,15 +403,15 @@ def features(
 ) -> None:
     """Build point-in-time household vectors, one Parquet snapshot per as-of date."""
     from features import warehouse
-    from features.build import (
+    from features.vectors.build import (
         build_snapshot,
         delivery_ids,
         read_snapshot_metadata,
         snapshot_report,
         write_snapshot,
     )
-    from features.params import load_parameters
-    from features.registry import FEATURE_SET_VERSION
+    from features.vectors.catalogue import FEATURE_SET_VERSION
+    from policies.parameters import load_parameters
 
     settings = _settings(workspace)
     days = as_of_dates(as_of, start, end)
@@ -504,7 +504,7 @@ def train(
 ) -> None:
     """Train the hardship model on the snapshots, evaluate it, log and register it in MLflow
     (or train and evaluate on any household table with --table)."""
-    from features.errors import ConfigError
+    from core.errors import ConfigError
 
     settings = _settings(workspace)
     table_flags = [f for f, v in (("--label", label), ("--id", id_), ("--time", time),
@@ -512,7 +512,7 @@ def train(
     if table is None and table_flags:
         raise ConfigError(f"{', '.join(table_flags)} need --table")
     if table is not None:
-        from training.registry import Store
+        from training.model_registry import Store
         from training.table import TableSpec, load_table, log_run, parse_positive, train_table
 
         if as_of or start or end:
@@ -604,8 +604,8 @@ def drift(
     import pyarrow.parquet as pq
 
     from features import warehouse
-    from features.build import snapshot_path
-    from training import registry
+    from features.vectors.build import snapshot_path
+    from training import model_registry
     from training.drift import psi
     from training.labels import HORIZON_MONTHS, is_labelled, label_cutoff, reporting_delay_p99
 
@@ -615,8 +615,8 @@ def drift(
     if not path.exists():
         raise OutreachError(f"no snapshot for {day}; run `outreach features --as-of {day}`")
     store = _store(settings)
-    model, version = registry.load_version(store)
-    reference = registry.run_artifact(store, version, "reference")
+    model, version = model_registry.load_version(store)
+    reference = model_registry.run_artifact(store, version, "reference")
     frame = pq.read_table(path).to_pandas()
     result = psi(reference, model.matrix(frame), model.predict_proba(frame))
     with warehouse.connect(settings.warehouse_path, read_only=True) as con:
@@ -677,11 +677,11 @@ def score(
     import pyarrow.parquet as pq
 
     from features import warehouse
-    from features.build import snapshot_path
     from features.pseudonym import load_pseudonymizer
-    from serving.priority import ListSpec
-    from serving.score_report import report
-    from serving.scoring import score as run_score
+    from features.vectors.build import snapshot_path
+    from serving.batch.priority import ListSpec
+    from serving.batch.report import report
+    from serving.batch.scoring import score as run_score
     from training.pipeline import raw_dir_from_meta
 
     settings = _settings(workspace)
@@ -762,7 +762,7 @@ def _print_score(console: Console, data: dict) -> None:
 
 
 def _store(settings: Settings):
-    from training.registry import Store
+    from training.model_registry import Store
 
     return Store.for_workspace(settings.models_dir)
 
@@ -773,7 +773,7 @@ def promote(
     workspace: Workspace = None,
 ) -> None:
     """Point the `champion` alias at a model version (the previous one can be rolled back to)."""
-    from training.registry import promote as run_promote
+    from training.model_registry import promote as run_promote
 
     settings = _settings(workspace)
     if not version.isdigit():
@@ -785,7 +785,7 @@ def promote(
 @app.command()
 def rollback(workspace: Workspace = None) -> None:
     """Move the `champion` alias back to the version it named before."""
-    from training.registry import rollback as run_rollback
+    from training.model_registry import rollback as run_rollback
 
     settings = _settings(workspace)
     current, target = run_rollback(_store(settings))
@@ -795,7 +795,7 @@ def rollback(workspace: Workspace = None) -> None:
 @app.command()
 def models(workspace: Workspace = None) -> None:
     """List the registered model versions with their aliases and validation scores."""
-    from training.registry import versions
+    from training.model_registry import versions
 
     settings = _settings(workspace)
     table = Table(title="Registered models (outreach-hardship)")

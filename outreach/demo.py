@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from features.errors import ConfigError
-from outreach.settings import Settings
+from core.errors import ConfigError
+from core.settings import Settings
 
 FEATURES_FROM = "2023-06-30"
 AS_OF = "2025-12-31"
@@ -81,7 +81,7 @@ def run_stages(
     Raises:
         ConfigError: a stage failed (its own error line was already printed).
     """
-    from features.registry import FEATURE_SET_VERSION
+    from features.vectors.catalogue import FEATURE_SET_VERSION
 
     ws = ["--workspace", str(settings.workspace)]
     state = _state(settings)
@@ -121,8 +121,9 @@ def demo_tokens(settings: Settings) -> list[tuple[str, str | None, str]]:
     (the county) and one auditor: ``(role, jurisdiction, token)``."""
     import sqlalchemy as sa
 
-    from serving import auth, db
-    from serving.schema import list_entries
+    from serving.runtime import auth
+    from serving.store import db
+    from serving.store.tables import list_entries
 
     engine = db.make_engine(settings.service_db_url)
     try:

@@ -87,7 +87,7 @@ def busiest_township(workspace: Path) -> str:
     """The township with the most visit-list entries (ties: the smallest code)."""
     import sqlalchemy as sa
 
-    from outreach.settings import load_settings
+    from core.settings import load_settings
 
     engine = sa.create_engine(load_settings(workspace).service_db_url)
     query = (

@@ -5,8 +5,8 @@
 Routes (see ``docs/api.md``): ``/healthz``, ``/readyz``, ``/metrics`` and the JSON API under
 ``/api/v1`` (lists, households, outcomes, corrections, audit log, model and model card), with
 an OpenAPI document at ``/openapi.json``. Every API route requires a bearer token; errors are
-problem responses (:mod:`serving.problems`). The web pages of a later step mount beside the API
-(``serving/pages/``) on the same app and the same :class:`~serving.service.Service`.
+problem responses (:mod:`serving.api.problems`). The web pages of a later step mount beside the API
+(``serving/pages/``) on the same app and the same :class:`~serving.runtime.service.Service`.
 
 No route reduces, suspends or reclaims a benefit: the service proposes visits and records what
 caseworkers found; every list states that purpose.
@@ -19,11 +19,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from outreach.settings import Settings
-from serving import pages, problems
-from serving.api import auditing, households, lists, models, ops, records
-from serving.modelswap import ChampionWatcher
-from serving.service import Service, ServiceOptions
+from core.settings import Settings
+from serving import pages
+from serving.api import auditing, households, lists, model_card, ops, problems, records
+from serving.runtime.modelswap import ChampionWatcher
+from serving.runtime.service import Service, ServiceOptions
 
 TITLE = "Outreach service"
 DESCRIPTION = (
@@ -66,7 +66,7 @@ def create_app(
     app.include_router(households.router)
     app.include_router(records.router)
     app.include_router(auditing.router)
-    app.include_router(models.router)
+    app.include_router(model_card.router)
     pages.install(app)  # the web pages (docs/web.md), after the API
     app.add_middleware(problems.RequestContext, metrics=service.metrics)
     return app

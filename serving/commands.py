@@ -1,7 +1,7 @@
 """CLI commands of the service: ``outreach serve`` and ``outreach token create|list|revoke``.
 
 Registered on the main app by ``serving.commands.register(app)`` (in ``outreach/cli.py``).
-Errors are :class:`~features.errors.OutreachError` (one ``error:`` line, exit 2).
+Errors are :class:`~core.errors.OutreachError` (one ``error:`` line, exit 2).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Annotated
 
 import typer
 
-from features.errors import ConfigError
+from core.errors import ConfigError
+from core.settings import load_settings
 from outreach.cli_options import Workspace
-from outreach.settings import load_settings
 
 token_app = typer.Typer(
     name="token",
@@ -28,7 +28,7 @@ token_app = typer.Typer(
 
 
 def _engine(workspace: Path | None):
-    from serving import db
+    from serving.store import db
 
     settings = load_settings(workspace)
     db.upgrade(settings.service_db_url)
@@ -49,7 +49,7 @@ def token_create(
     workspace: Workspace = None,
 ) -> None:
     """Create a token and print it (only the token; it cannot be shown again)."""
-    from serving import auth
+    from serving.runtime import auth
 
     auth.check_scope(role, jurisdiction)
     engine = _engine(workspace)
@@ -64,7 +64,7 @@ def token_create(
 @token_app.command("list")
 def token_list(workspace: Workspace = None) -> None:
     """List tokens: id, role, jurisdiction, created, expires, revoked (never the token)."""
-    from serving import auth
+    from serving.runtime import auth
 
     engine = _engine(workspace)
     try:
@@ -86,7 +86,7 @@ def token_revoke(
     workspace: Workspace = None,
 ) -> None:
     """Revoke a token by id (takes effect within the service's token cache, 2 s)."""
-    from serving import auth
+    from serving.runtime import auth
 
     engine = _engine(workspace)
     try:

@@ -4,7 +4,7 @@ A typer sub-app mounted by the composition root (``outreach/cli.py``)::
 
     app.add_typer(outcomes_app, name="outcomes")
 
-User errors are raised as :class:`features.errors.OutreachError` and printed by ``outreach``'s
+User errors are raised as :class:`core.errors.OutreachError` and printed by ``outreach``'s
 ``main`` as one ``error:`` line with exit code 2.
 """
 
@@ -20,8 +20,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from core.settings import Settings, load_settings
 from outreach.cli_options import Workspace
-from outreach.settings import Settings, load_settings
 
 outcomes_app = typer.Typer(
     help="Visit outcomes recorded by caseworkers: export them as a visits delivery for ingest.",
@@ -60,7 +60,7 @@ def export(
     workspace: Workspace = None,
 ) -> None:
     """Write recorded visit outcomes as a visits delivery that `outreach ingest` reads."""
-    from serving.outcomes_export import export_outcomes
+    from serving.feedback.export import export_outcomes
 
     settings = load_settings(workspace)
     result = export_outcomes(settings, month, out)
@@ -77,7 +77,7 @@ def export(
         )
     console.print(f"report: {path}")
     if result.rows_exported == 0:
-        from features.errors import OutreachError
+        from core.errors import OutreachError
 
         raise OutreachError(f"no outcome could be exported ({len(result.unexported)} left out)")
 

@@ -16,7 +16,9 @@ import pytest
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-pytest_plugins = ["pg"]  # tests/pg.py, the PostgreSQL harness (tests/ is a folder on sys.path)
+pytest_plugins = [
+    "support.pg"
+]  # tests/support/pg.py, the PostgreSQL harness (tests/ is a folder on sys.path)
 
 FIXTURE_HOUSEHOLDS = 400
 FIXTURE_MONTHS = 24
@@ -26,15 +28,15 @@ FIXTURE_SEED = 7
 @pytest.fixture(scope="session")
 def params():
     import policies
-    from features.params import load_parameters
+    from policies.parameters import load_parameters
 
     return load_parameters(policies.PARAMS_DIR)
 
 
 @pytest.fixture(scope="session")
 def fixture_world(tmp_path_factory, params) -> Path:
-    from features.simulator.config import build_config
-    from features.simulator.engine import simulate
+    from simulator.config import build_config
+    from simulator.simulation import simulate
 
     out = tmp_path_factory.mktemp("fixture") / "raw"
     config = build_config(FIXTURE_HOUSEHOLDS, FIXTURE_MONTHS, FIXTURE_SEED)
@@ -44,8 +46,8 @@ def fixture_world(tmp_path_factory, params) -> Path:
 
 @pytest.fixture(scope="session")
 def default_world(tmp_path_factory, params) -> Path:
-    from features.simulator.config import build_config
-    from features.simulator.engine import simulate
+    from simulator.config import build_config
+    from simulator.simulation import simulate
 
     out = tmp_path_factory.mktemp("default") / "raw"
     simulate(build_config(), params, out)
@@ -54,7 +56,7 @@ def default_world(tmp_path_factory, params) -> Path:
 
 @pytest.fixture(scope="session")
 def default_checks(default_world):
-    from features.simulator.validate import world_checks
+    from simulator.validate import world_checks
 
     return world_checks(default_world)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from features.registry import FEATURE_SET_VERSION
+from features.vectors.catalogue import FEATURE_SET_VERSION
 
 SECTIONS = (
     "Intended use",

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.registry import FEATURES
+from features.vectors.catalogue import FEATURES
 
 N_BINS = 10
 EPSILON = 1e-4

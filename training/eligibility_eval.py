@@ -25,12 +25,12 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from features.build import snapshot_path
+from core.settings import load_settings
 from features.eligibility.engine import EligibilityResult, evaluate
-from features.eligibility.tristate import LIKELY, NEEDS_VERIFICATION
-from features.params import ParameterSet, load_parameters
 from features.pseudonym import Pseudonymizer, load_pseudonymizer
-from outreach.settings import load_settings
+from features.vectors.build import snapshot_path
+from policies.parameters import ParameterSet, load_parameters
+from policies.tristate import LIKELY, NEEDS_VERIFICATION
 from training.truth import month_index, start_month
 
 TRUTH_PROGRAMS = {"dibao": "dibao_eligible"}

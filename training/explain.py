@@ -7,7 +7,7 @@ the feature contributions plus ``bias`` (the expected raw score) sum to the raw 
 after, so it changes no ranking of reasons.
 
 Reason codes (:func:`top_reasons`) are the features that push a household's risk **up** most,
-rendered with the household's own value by :func:`features.registry.reason`.
+rendered with the household's own value by :func:`features.vectors.catalogue.reason`.
 
 Missing-value rule: a feature whose value is missing is skipped, unless the registry marks it
 ``nullable`` (a null there means something, e.g. ``months_since_last_visit`` null = never
@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.registry import FEATURES, feature, reason
+from features.vectors.catalogue import FEATURES, feature, reason
 
 BIAS = "bias"
 """Column of :func:`contributions` holding the expected raw score (the SHAP base value)."""
@@ -237,7 +237,7 @@ def numeric_matrix(X: pd.DataFrame) -> np.ndarray:
     """A model matrix as the float64 array LightGBM reads from it: numbers as they are, a
     category as its code (missing: NaN). ``booster.predict`` on this array equals
     ``booster.predict`` on ``X`` when ``X`` carries the training categories (as
-    :func:`training.models.model_matrix` builds it), without pandas' per-call conversion."""
+    :func:`training.estimators.model_matrix` builds it), without pandas' per-call conversion."""
     columns = []
     for name in X.columns:
         col = X[name]

@@ -1,6 +1,6 @@
 """Who the visit lists reach: precision and recall at capacity by population group.
 
-The lists are made as in :func:`training.evaluate.capacity_selection` (per township, top
+The lists are made as in :func:`training.evaluation.capacity_selection` (per township, top
 ``ceil(c × households)`` by score); then, for each value of each group column, we compare the
 group's precision (positives among its listed households) and recall (its positives that were
 listed) with the overall figures. Bootstrap intervals resample the group's households with
@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from training.evaluate import CAPACITIES, _clean, capacity_selection
+from training.evaluation import CAPACITIES, _clean, capacity_selection
 
 GROUPS = ("hukou", "head_sex", "head_age_band", "has_disability", "township_code")
 MIN_POSITIVES = 20

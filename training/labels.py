@@ -109,7 +109,7 @@ def label_cutoff(con: duckdb.DuckDBPyConnection) -> date:
         "SELECT max(extract_date) FROM deliveries WHERE status = 'accepted'"
     ).fetchall()
     if not row or row[0][0] is None:
-        from features.errors import ConfigError
+        from core.errors import ConfigError
 
         raise ConfigError("the warehouse holds no accepted delivery: run `outreach ingest` first")
     return row[0][0]

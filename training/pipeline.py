@@ -28,13 +28,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.build import read_snapshot_metadata, snapshot_path
-from features.errors import ConfigError
+from core.errors import ConfigError
+from core.settings import Settings
 from features.pseudonym import load_pseudonymizer
-from features.registry import FEATURE_SET_VERSION, KEYS
+from features.vectors.build import read_snapshot_metadata, snapshot_path
+from features.vectors.catalogue import FEATURE_SET_VERSION, KEYS
 from features.warehouse import connect
-from outreach.settings import Settings
-from training.evaluate import CAPACITIES, evaluate_scores
+from training.estimators import (
+    FEATURES_FOR_MODEL,
+    LogisticBaseline,
+    OutreachModel,
+    fit_lightgbm,
+    rules_baseline,
+)
+from training.evaluation import CAPACITIES, evaluate_scores
 from training.fairness import capacity_by_group
 from training.labels import (
     HORIZON_MONTHS,
@@ -43,13 +50,6 @@ from training.labels import (
     label_population,
     observable_labels,
     reporting_delay_p99,
-)
-from training.models import (
-    FEATURES_FOR_MODEL,
-    LogisticBaseline,
-    OutreachModel,
-    fit_lightgbm,
-    rules_baseline,
 )
 from training.splits import Split, temporal_split
 from training.truth import evaluation_rows, has_truth, truth_frame

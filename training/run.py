@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from features.registry import FEATURE_SET_VERSION
-from outreach.settings import Settings
-from training import card, drift, explain, plots, registry
-from training.evaluate import pr_auc
+from core.settings import Settings
+from features.vectors.catalogue import FEATURE_SET_VERSION
+from training import card, drift, explain, model_registry, plots
+from training.evaluation import pr_auc
 from training.pipeline import TrainResult, train_and_evaluate
 
 SHAP_SAMPLE = 3000
@@ -28,7 +28,7 @@ SHAP_SAMPLE = 3000
 @dataclass
 class RunOutcome:
     result: TrainResult
-    registered: registry.Registered
+    registered: model_registry.Registered
     report: dict[str, Any]
     report_path: Path
 
@@ -37,11 +37,11 @@ def _json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=1, default=str)
 
 
-def _champion_on_valid(store: registry.Store, result: TrainResult) -> float | None:
+def _champion_on_valid(store: model_registry.Store, result: TrainResult) -> float | None:
     """The current champion's validation PR-AUC on *this* run's validation rows."""
-    if registry.champion_version(store) is None or result.valid_frame is None:
+    if model_registry.champion_version(store) is None or result.valid_frame is None:
         return None
-    champion, _ = registry.load_version(store)
+    champion, _ = model_registry.load_version(store)
     if champion.feature_set_version != FEATURE_SET_VERSION:
         return None  # it cannot read these snapshots: the new model wins
     valid = result.valid_frame
@@ -53,7 +53,7 @@ def card_info(result: TrainResult, version: str, run_id: str, importance) -> dic
     observed = {k: _headline(v) for k, v in m["observed"]["scores"].items()}
     truth = m.get("truth")
     info: dict[str, Any] = {
-        "name": registry.MODEL_NAME,
+        "name": model_registry.MODEL_NAME,
         "version": version,
         "date": date.today().isoformat(),
         "run_id": run_id,
@@ -163,7 +163,7 @@ def run(settings: Settings, as_of_dates=None, progress=None) -> RunOutcome:
     say = progress or (lambda _m: None)
     say("labels, split, LightGBM, baselines, evaluation")
     result = train_and_evaluate(settings, as_of_dates)
-    store = registry.Store.for_workspace(settings.models_dir)
+    store = model_registry.Store.for_workspace(settings.models_dir)
     valid = result.valid_frame
     new_valid = pr_auc(valid["label"].to_numpy(), result.model.predict_proba(valid))
     say("comparing with the champion")
@@ -201,7 +201,7 @@ def run(settings: Settings, as_of_dates=None, progress=None) -> RunOutcome:
         # integers as floats: a missing value at scoring time must not break the signature
         example = example.astype({c: "float64" for c in example.select_dtypes("integer")})
         say("logging to MLflow and registering")
-        registered = registry.log_and_register(
+        registered = model_registry.log_and_register(
             store,
             result.model,
             params=params,
@@ -239,7 +239,7 @@ def run(settings: Settings, as_of_dates=None, progress=None) -> RunOutcome:
 
 
 def _input_columns(frame) -> list[str]:
-    from features.registry import KEYS, feature_names
+    from features.vectors.catalogue import KEYS, feature_names
 
     keys = [k for k, _, _ in KEYS if k in frame.columns]
     return keys + [f for f in feature_names() if f in frame.columns]

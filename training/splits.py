@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from features.errors import ConfigError
+from core.errors import ConfigError
 from training.labels import HORIZON_MONTHS, months_after
 
 

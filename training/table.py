@@ -45,10 +45,10 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from features.errors import ConfigError, DataContractError
-from training.evaluate import CAPACITIES, evaluate_scores
+from core.errors import ConfigError, DataContractError
+from training.estimators import DEFAULT_PARAMS, SEED, Calibrator, train_booster
+from training.evaluation import CAPACITIES, evaluate_scores
 from training.fairness import capacity_by_group
-from training.models import DEFAULT_PARAMS, SEED, Calibrator, train_booster
 
 EXPERIMENT = "outreach-tables"
 MAX_LEVELS = 50
@@ -259,7 +259,7 @@ def _show_time(key: float, kind: str) -> str | float:
 
 # ------------------------------------------------------------------------------- models
 def table_params(n_train: int) -> dict[str, Any]:
-    """:data:`training.models.DEFAULT_PARAMS` with leaves (and category groups) of at least
+    """:data:`training.estimators.DEFAULT_PARAMS` with leaves (and category groups) of at least
     ``n_train / 20`` rows (5 at least, 200 at most) so that a small table can still split, and
     one thread below :data:`ONE_THREAD_BELOW` rows (threads cost more than they save there)."""
     leaf = int(min(DEFAULT_PARAMS["min_data_in_leaf"], max(5, n_train // 20)))
@@ -521,7 +521,7 @@ def log_run(store, report: dict, table_name: str) -> str:
     no model is registered. Returns the run id."""
     import mlflow
 
-    from training.registry import flat_metrics
+    from training.model_registry import flat_metrics
 
     client = store.client()
     exp = client.get_experiment_by_name(EXPERIMENT)

@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.pseudonym import Pseudonymizer
-from features.simulator.validate import future_onset
+from simulator.validate import future_onset
 
 TRUTH_COLUMNS = (
     "household_id",

@@ -11,8 +11,8 @@ Nothing is imported from ``policies`` until the rules are first needed.
 """
 
 from features.eligibility.engine import EligibilityResult, evaluate, input_schema
-from features.eligibility.model import Condition, Program, RuleContext
 from features.eligibility.trace import TraceLine, household_trace, render_trace
+from policies.conditions import Condition, Program, RuleContext
 
 __all__ = [
     "Condition",

@@ -27,11 +27,11 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from core.errors import CaseTableError
 from features.eligibility.engine import EligibilityResult, evaluate
-from features.eligibility.model import Program
-from features.eligibility.tristate import GAP_NAMES, OUTCOME_NAMES, STATUS_NAMES
-from features.errors import CaseTableError
-from features.params import ParameterSet
+from policies.conditions import Program
+from policies.parameters import ParameterSet
+from policies.tristate import GAP_NAMES, OUTCOME_NAMES, STATUS_NAMES
 
 BASE_HOUSEHOLD: dict[str, Any] = {
     "hukou": "urban",

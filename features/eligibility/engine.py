@@ -21,8 +21,11 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from features.eligibility.model import Condition, Program, RuleContext
-from features.eligibility.tristate import (
+from core.errors import EligibilityInputError
+from features.vectors.catalogue import KEYS
+from policies.conditions import Condition, Program, RuleContext
+from policies.parameters import ParameterSet
+from policies.tristate import (
     FAIL,
     GAP_LIKELY,
     GAP_NAMES,
@@ -36,9 +39,6 @@ from features.eligibility.tristate import (
     combine_status,
     constant,
 )
-from features.errors import EligibilityInputError
-from features.params import ParameterSet
-from features.registry import KEYS
 
 KEY_COLUMNS: tuple[str, ...] = ("household_id",)
 """Columns every evaluated table needs besides the rules' inputs."""
@@ -270,7 +270,7 @@ def evaluate(
     *,
     strict: bool = False,
 ) -> EligibilityResult:
-    """Evaluate programs over a household table (a snapshot of ``features.build``).
+    """Evaluate programs over a household table (a snapshot of ``features.vectors.build``).
 
     Args:
         frame: one row per household with ``household_id`` and every column the rules read

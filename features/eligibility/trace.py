@@ -22,8 +22,9 @@ from typing import Any
 import pandas as pd
 
 from features.eligibility.engine import EligibilityResult
-from features.eligibility.model import Condition
-from features.eligibility.tristate import (
+from policies.conditions import Condition
+from policies.parameters import ParameterSet
+from policies.tristate import (
     GAP_LIKELY,
     GAP_VERIFY,
     OUTCOME_NAMES,
@@ -33,7 +34,6 @@ from features.eligibility.tristate import (
     STATUS_ZH,
     UNKNOWN,
 )
-from features.params import ParameterSet
 
 _MARK = {PASS: "✓", UNKNOWN: "?", 0: "✗"}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from features.eligibility.model import Program
+from policies.conditions import Program
 from policies.rules import (
     dibao,
     disability_care,

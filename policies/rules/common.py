@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from features.eligibility.model import Condition, RuleContext
-from features.eligibility.tristate import PASS, UNKNOWN, compare, constant, from_bool, tri
+from policies.conditions import Condition, RuleContext
+from policies.tristate import PASS, UNKNOWN, compare, constant, from_bool, tri
 
 S = "dibao.standard_monthly"
 DEDUCT = "dibao.deduct_medical_out_of_pocket"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.eligibility.model import Condition, Program, RuleContext
-from features.eligibility.tristate import PASS, constant
+from policies.conditions import Condition, Program, RuleContext
 from policies.rules.common import ASSETS, INCOME_BELOW_S, INCOME_CORROBORATED, NO_RECENT_REFUSAL
+from policies.tristate import PASS, constant
 
 
 def _residence(ctx: RuleContext) -> np.ndarray:

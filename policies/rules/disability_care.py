@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.eligibility.model import Condition, Program
-from features.eligibility.tristate import UNKNOWN, from_bool
+from policies.conditions import Condition, Program
 from policies.rules.common import always
+from policies.tristate import UNKNOWN, from_bool
 
 REF = "国发〔2015〕52号 [S23]"
 

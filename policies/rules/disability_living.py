@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.eligibility.model import Condition, Program, RuleContext
-from features.eligibility.tristate import any_of, from_bool
+from policies.conditions import Condition, Program, RuleContext
+from policies.tristate import any_of, from_bool
 
 REF = "国发〔2015〕52号 [S23]"
 

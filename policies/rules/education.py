@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.eligibility.model import Condition, Program, RuleContext
-from features.eligibility.tristate import FAIL, UNKNOWN, any_of, from_bool
+from policies.conditions import Condition, Program, RuleContext
+from policies.tristate import FAIL, UNKNOWN, any_of, from_bool
 
 REF = "学生资助政策 [S25]; 《社会救助暂行办法》第八章 [S1]"
 

@@ -8,8 +8,8 @@ from datetime import date
 
 import numpy as np
 
-from features.eligibility.model import Condition, Program, RuleContext
-from features.eligibility.tristate import FAIL, all_of, any_of, compare, from_bool
+from policies.conditions import Condition, Program, RuleContext
+from policies.tristate import FAIL, all_of, any_of, compare, from_bool
 
 REF = "国办发〔2021〕42号 [S24]"
 DED = "medical_assistance.deductible_share_of_income"

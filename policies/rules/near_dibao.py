@@ -4,8 +4,7 @@ assistance. The data has no near-dibao register, so receipt is unknown."""
 
 from __future__ import annotations
 
-from features.eligibility.model import Condition, Program, RuleContext
-from features.eligibility.tristate import compare, negate
+from policies.conditions import Condition, Program, RuleContext
 from policies.rules.common import (
     ASSETS,
     INCOME_COLS,
@@ -14,6 +13,7 @@ from policies.rules.common import (
     countable_income,
     countable_income_row,
 )
+from policies.tristate import compare, negate
 
 REF = "MCA 2024 notice on low-income people [S6]; Zhejiang plan [S9]"
 E, WAGE, DEDUCT = (

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.eligibility.model import Condition, Program, RuleContext
-from features.eligibility.tristate import FAIL, UNKNOWN, from_bool
+from policies.conditions import Condition, Program, RuleContext
+from policies.tristate import FAIL, UNKNOWN, from_bool
 
 REF = "民发〔2019〕62号 [S22]"
 

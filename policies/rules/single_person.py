@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.eligibility.model import Condition, Program, RuleContext
-from features.eligibility.tristate import UNKNOWN, compare, from_bool, negate
+from policies.conditions import Condition, Program, RuleContext
 from policies.rules.common import INCOME_COLS, S, always, countable_income, countable_income_row
+from policies.tristate import UNKNOWN, compare, from_bool, negate
 
 REF = "民发〔2022〕83号 (一) [S5]; 柳江区 办事指南 [S5b]"
 E = "near_dibao.multiplier"

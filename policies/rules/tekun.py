@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.eligibility.model import Condition, Program, RuleContext
-from features.eligibility.tristate import FAIL, PASS, UNKNOWN
+from policies.conditions import Condition, Program, RuleContext
 from policies.rules.common import ASSETS, INCOME_BELOW_S, INCOME_CORROBORATED
+from policies.tristate import FAIL, PASS, UNKNOWN
 
 REF = "《特困人员认定办法》(2021) [S4]"
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.eligibility.model import Condition, Program, RuleContext
-from features.eligibility.tristate import compare, from_bool
+from policies.conditions import Condition, Program, RuleContext
 from policies.rules.common import (
     INCOME_COLS,
     INCOME_CORROBORATED,
@@ -15,6 +14,7 @@ from policies.rules.common import (
     countable_income,
     countable_income_row,
 )
+from policies.tristate import compare, from_bool
 
 REF = "《社会救助暂行办法》第十一章 [S1]; 急难型/支出型临时救助 [S8]"
 LINE, SHARE = "temporary.income_line_multiple", "temporary.expenditure_share_of_income"

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Query
 
 from serving.api.common import API, ERRORS, audit_now, event, require
+from serving.api.deps import ConnDep, PrincipalDep, RequestIdDep, ServiceDep
 from serving.api.schemas import HOUSEHOLD_REF, AuditEntry, AuditPage
-from serving.deps import ConnDep, PrincipalDep, RequestIdDep, ServiceDep
-from serving.schema import audit_log
+from serving.store.tables import audit_log
 
 router = APIRouter(prefix=API, tags=["audit"], responses=ERRORS)
 

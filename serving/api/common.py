@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from serving.api.problems import NOT_FOUND_HOUSEHOLD, NOT_FOUND_JURISDICTION, PROBLEM, ApiError
 from serving.api.schemas import Problem
-from serving.auth import Principal
-from serving.db import AuditEvent
-from serving.priority import PURPOSE
-from serving.problems import NOT_FOUND_HOUSEHOLD, NOT_FOUND_JURISDICTION, PROBLEM, ApiError
-from serving.queries import latest_household_row
-from serving.service import Service
+from serving.batch.priority import PURPOSE
+from serving.runtime.auth import Principal
+from serving.runtime.service import Service
+from serving.store.db import AuditEvent
+from serving.store.queries import latest_household_row
 
 API = "/api/v1"
 

@@ -3,7 +3,8 @@
 A household outside the caller's area answers exactly as one that does not exist (404, same
 body but the request id). Explanations and eligibility traces stored at scoring time are served
 as stored; for a household the run did not explain they are computed on demand from the run's
-snapshot with the same code (:mod:`serving.ondemand`). One model reference is taken per request.
+snapshot with the same code (:mod:`serving.runtime.ondemand`). One model reference is taken per
+request.
 """
 
 from __future__ import annotations
@@ -24,6 +25,17 @@ from serving.api.common import (
     household_in_area,
     require,
 )
+from serving.api.deps import ConnDep, PrincipalDep, RequestIdDep, ServiceDep
+from serving.api.problems import NOT_FOUND_HOUSEHOLD, ApiError
+from serving.api.responses import (
+    explanation_of,
+    history_item,
+    program_statuses,
+    statuses_from_rows,
+    trace_of,
+    verify_items,
+    visit,
+)
 from serving.api.schemas import (
     HOUSEHOLD_REF,
     Eligibility,
@@ -33,23 +45,12 @@ from serving.api.schemas import (
     ScoreHistory,
     ScoreView,
 )
-from serving.auth import Principal
-from serving.deps import ConnDep, PrincipalDep, RequestIdDep, ServiceDep
-from serving.modelswap import ModelRef
-from serving.ondemand import SnapshotUnavailable, eligibility_of
-from serving.priority import PURPOSE
-from serving.problems import NOT_FOUND_HOUSEHOLD, ApiError
-from serving.queries import eligibility_rows, score_history, visit_rows
-from serving.service import Service
-from serving.views import (
-    explanation_of,
-    history_item,
-    program_statuses,
-    statuses_from_rows,
-    trace_of,
-    verify_items,
-    visit,
-)
+from serving.batch.priority import PURPOSE
+from serving.runtime.auth import Principal
+from serving.runtime.modelswap import ModelRef
+from serving.runtime.ondemand import SnapshotUnavailable, eligibility_of
+from serving.runtime.service import Service
+from serving.store.queries import eligibility_rows, score_history, visit_rows
 
 router = APIRouter(prefix=API, tags=["households"], responses=ERRORS)
 HouseholdRef = Annotated[

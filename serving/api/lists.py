@@ -19,16 +19,16 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from serving.api.common import API, ERRORS, audit_async, event, jurisdiction_in_area, require
+from serving.api.deps import PrincipalDep, RequestIdDep, ServiceDep
+from serving.api.problems import NOT_FOUND_JURISDICTION, ApiError
+from serving.api.responses import list_entry
 from serving.api.schemas import JURISDICTION, VisitList
-from serving.auth import Principal
-from serving.db import ScoreRun
-from serving.deps import PrincipalDep, RequestIdDep, ServiceDep
-from serving.priority import PURPOSE
-from serving.problems import NOT_FOUND_JURISDICTION, ApiError
-from serving.queries import eligibility_rows, jurisdiction_exists, list_rows
-from serving.schema import list_entries
-from serving.service import Service
-from serving.views import list_entry
+from serving.batch.priority import PURPOSE
+from serving.runtime.auth import Principal
+from serving.runtime.service import Service
+from serving.store.db import ScoreRun
+from serving.store.queries import eligibility_rows, jurisdiction_exists, list_rows
+from serving.store.tables import list_entries
 
 router = APIRouter(prefix=API, tags=["lists"], responses=ERRORS)
 log = logging.getLogger(__name__)

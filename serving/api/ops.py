@@ -8,9 +8,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from serving.api.common import API, ERRORS
+from serving.api.deps import PrincipalDep, ServiceDep
 from serving.api.schemas import Health, Me, Ready
-from serving.deps import PrincipalDep, ServiceDep
-from serving.metrics import CONTENT_TYPE
+from serving.runtime.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["operations"])
 me_router = APIRouter(prefix=API, tags=["operations"], responses=ERRORS)

@@ -14,13 +14,13 @@ from fastapi import APIRouter, Query
 
 from features.eligibility.engine import default_programs
 from serving.api.common import API, ERRORS, audit_now, event, household_in_area, require
+from serving.api.deps import ConnDep, PrincipalDep, RequestIdDep, ServiceDep
 from serving.api.households import HouseholdRef
+from serving.api.problems import ApiError
+from serving.api.responses import visit
 from serving.api.schemas import Correction, CorrectionCreate, CorrectionList, OutcomeCreate, Visit
-from serving.deps import ConnDep, PrincipalDep, RequestIdDep, ServiceDep
-from serving.problems import ApiError
-from serving.queries import correction_rows
-from serving.schema import corrections, visit_outcomes
-from serving.views import visit
+from serving.store.queries import correction_rows
+from serving.store.tables import corrections, visit_outcomes
 
 router = APIRouter(prefix=API, tags=["records"], responses=ERRORS)
 

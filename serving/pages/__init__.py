@@ -1,6 +1,6 @@
 """The web pages for caseworkers, supervisors, auditors and data scientists (see ``docs/web.md``).
 
-Served by the API's application on the same :class:`~serving.service.Service` (roles, areas,
+Served by the API's application on the same :class:`~serving.runtime.service.Service` (roles, areas,
 audit log), in Chinese by default with an English switch, usable on a phone and printable:
 
 - :mod:`~serving.pages.signin`: sign-in with an API token (cookie session), sign-out, home;
@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from serving import problems
+from serving.api import problems
 from serving.pages import audit, households, lists, model_page, signin
 from serving.pages.security import SecurityHeaders
 from serving.pages.web import (

@@ -19,8 +19,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from serving.api import auditing as auditing_api
 from serving.api import households as households_api
+from serving.api.problems import ApiError, request_id
 from serving.api.schemas import HOUSEHOLD_REF, Explanation
-from serving.audit import AuditWriteError
 from serving.pages import present
 from serving.pages.i18n import message
 from serving.pages.web import (
@@ -34,9 +34,9 @@ from serving.pages.web import (
     not_found,
     render,
 )
-from serving.problems import ApiError, request_id
-from serving.schema import ROLES
-from serving.service import Service
+from serving.runtime.audit import AuditWriteError
+from serving.runtime.service import Service
+from serving.store.tables import ROLES
 
 router = APIRouter(include_in_schema=False)
 REF = re.compile(HOUSEHOLD_REF)
@@ -94,7 +94,7 @@ def _history(service: Service, viewer: Viewer, ref: str, rid: str) -> list[dict[
 
 
 def _explain_now(service: Service, ref: str, as_of: dt.date) -> dict[str, Any] | None:
-    from serving.ondemand import SnapshotUnavailable
+    from serving.runtime.ondemand import SnapshotUnavailable
 
     model = service.watcher.current()
     if model is None:

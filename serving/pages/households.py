@@ -22,9 +22,9 @@ from starlette.datastructures import FormData
 
 from serving.api import households as households_api
 from serving.api import records as records_api
+from serving.api.problems import ApiError, request_id
 from serving.api.schemas import HOUSEHOLD_REF, CorrectionCreate, OutcomeCreate
-from serving.audit import AuditWriteError
-from serving.corrections import APPLICABLE
+from serving.batch.corrections import APPLICABLE
 from serving.pages import i18n, present
 from serving.pages.session import FLASH_COOKIE
 from serving.pages.web import (
@@ -42,8 +42,8 @@ from serving.pages.web import (
     render,
     today,
 )
-from serving.problems import ApiError, request_id
-from serving.service import Service
+from serving.runtime.audit import AuditWriteError
+from serving.runtime.service import Service
 
 router = APIRouter(include_in_schema=False)
 REF = re.compile(HOUSEHOLD_REF)

@@ -19,12 +19,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from serving import exports
 from serving.api.common import event
 from serving.api.lists import cached_list
+from serving.api.problems import ApiError, request_id
 from serving.api.schemas import ListEntry, VisitList
-from serving.db import ScoreRun
-from serving.pages import i18n
+from serving.pages import exports, i18n
 from serving.pages.web import (
     PageServiceDep,
     Viewer,
@@ -36,9 +35,9 @@ from serving.pages.web import (
     pages_of,
     render,
 )
-from serving.problems import ApiError, request_id
-from serving.schema import scores
-from serving.service import Service
+from serving.runtime.service import Service
+from serving.store.db import ScoreRun
+from serving.store.tables import scores
 
 router = APIRouter(include_in_schema=False)
 CODE = re.compile(r"^[0-9]{9}([0-9]{3})?$")

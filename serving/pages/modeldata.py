@@ -16,9 +16,9 @@ import logging
 import threading
 from typing import Any
 
-from serving.db import ScoreRun
-from serving.modelswap import ModelRef
-from serving.service import Service
+from serving.runtime.modelswap import ModelRef
+from serving.runtime.service import Service
+from serving.store.db import ScoreRun
 
 log = logging.getLogger(__name__)
 ARTIFACTS = {
@@ -63,7 +63,7 @@ class ModelDataCache:
         """PSI of the run's snapshot against the reference; None when it cannot be computed."""
         if reference is None:
             return None
-        from serving.ondemand import SnapshotUnavailable
+        from serving.runtime.ondemand import SnapshotUnavailable
 
         try:
             snap = service.snapshots.snapshot(run.as_of)
@@ -89,14 +89,14 @@ class ModelDataCache:
 def _load(service: Service, version: str) -> ModelData:
     from mlflow.exceptions import MlflowException
 
-    from serving.api.models import card_text
-    from training import registry
+    from serving.api.model_card import card_text
+    from training import model_registry
 
-    store = registry.Store.for_workspace(service.settings.models_dir)
+    store = model_registry.Store.for_workspace(service.settings.models_dir)
     found: dict[str, Any] = {}
     for name, path in ARTIFACTS.items():
         try:
-            found[name] = registry.run_artifact(store, version, path)
+            found[name] = model_registry.run_artifact(store, version, path)
         except (MlflowException, OSError, StopIteration, ValueError) as exc:
             log.warning("model %s: no %s artifact (%s)", version, name, type(exc).__name__)
             found[name] = None

@@ -54,7 +54,7 @@ def reasons_of(explanation: Explanation | None, lang: str) -> list[Reason]:
 
 def feature_label(lang: str, name: str) -> str:
     """A feature's short name from the registry (its column name when unknown)."""
-    from features.registry import feature
+    from features.vectors.catalogue import feature
 
     try:
         f = feature(name)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from features.errors import ConfigError
+from core.errors import ConfigError
 
 COOKIE = "outreach_session"
 SIGNIN_COOKIE = "outreach_signin"

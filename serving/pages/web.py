@@ -30,20 +30,20 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from outreach.settings import Settings
+from core.settings import Settings
 from serving.api.common import audit_async, audit_now
-from serving.audit import AuditWriteError
-from serving.auth import Principal
-from serving.db import AuditEvent
-from serving.deps import get_service
+from serving.api.deps import get_service
+from serving.api.problems import ApiError, request_id
 from serving.pages import i18n, present
 from serving.pages.modeldata import ModelDataCache
 from serving.pages.session import COOKIE, CSRF_FIELD, LANG_COOKIE, Session, Sessions, load_key
 from serving.pages.session import same_token as _same
-from serving.problems import ApiError, request_id
-from serving.service import Service
+from serving.runtime.audit import AuditWriteError
+from serving.runtime.auth import Principal
+from serving.runtime.service import Service
+from serving.store.db import AuditEvent
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 MAX_FIELDS = 60

@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from browser_harness import (
+from browser_world import AS_OF, COUNTY, ROLES, TOWNSHIP, comparable
+from support.browser_harness import (
     ROOT,
     BrowserDeps,
     LiveServer,
@@ -33,9 +34,8 @@ from browser_harness import (
     launch_options,
     sign_in,
 )
-from browser_world import AS_OF, COUNTY, ROLES, TOWNSHIP, comparable
 
-from outreach.settings import Settings
+from core.settings import Settings
 
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
@@ -76,9 +76,9 @@ def artifacts() -> Path:
 @pytest.fixture(scope="session")
 def web_settings(browser_deps, trained_workspace, tmp_path_factory) -> Settings:
     """The trained fixture county scored into its service database (township lists)."""
-    from outreach.settings import load_settings
-    from serving.priority import ListSpec
-    from serving.scoring import score
+    from core.settings import load_settings
+    from serving.batch.priority import ListSpec
+    from serving.batch.scoring import score
 
     ws = tmp_path_factory.mktemp("browser") / "ws"
     shutil.copytree(trained_workspace, ws)
@@ -91,7 +91,8 @@ def web_settings(browser_deps, trained_workspace, tmp_path_factory) -> Settings:
 def web_tokens(web_settings) -> dict[str, str]:
     """A token per role: caseworker of one township, supervisor of the county, auditor, data
     scientist."""
-    from serving import auth, db
+    from serving.runtime import auth
+    from serving.store import db
 
     engine = db.make_engine(web_settings.service_db_url)
     scopes = {"caseworker": TOWNSHIP, "supervisor": COUNTY}

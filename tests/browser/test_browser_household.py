@@ -6,8 +6,8 @@ import datetime as dt
 import re
 
 import pytest
-from browser_harness import sign_in
 from browser_world import NEIGHBOUR, NOBODY, TOWNSHIP
+from support.browser_harness import sign_in
 
 pytestmark = pytest.mark.browser
 

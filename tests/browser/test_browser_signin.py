@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from browser_harness import sign_in
 from browser_world import TOWNSHIP
 from playwright.sync_api import expect
+from support.browser_harness import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +70,8 @@ def test_sign_out_ends_the_session(web):
 
 
 def test_revoking_the_token_ends_the_session(web):
-    from serving import auth, db
+    from serving.runtime import auth
+    from serving.store import db
 
     engine = db.make_engine(web.settings.service_db_url)
     with engine.begin() as conn:

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from outreach.settings import Settings
+from core.settings import Settings
 
 
 @pytest.fixture(scope="session")
 def service_settings(fixture_workspace, tmp_path_factory) -> Settings:
-    from service_seed import build_service_workspace
+    from support.service_seed import build_service_workspace
 
     return build_service_workspace(fixture_workspace, tmp_path_factory.mktemp("service") / "ws")
 
@@ -19,7 +19,8 @@ def service_settings(fixture_workspace, tmp_path_factory) -> Settings:
 @pytest.fixture(scope="session")
 def tokens(service_settings) -> dict[str, str]:
     """Valid tokens by role, plus an expired and a tampered one."""
-    from serving import auth, db, schema
+    from serving.runtime import auth
+    from serving.store import db, tables
 
     engine = db.make_engine(service_settings.service_db_url)
     out = {}
@@ -30,7 +31,7 @@ def tokens(service_settings) -> dict[str, str]:
         out["data_scientist"], _ = auth.create_token(conn, "data_scientist")
         old = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
         expired, row = auth.new_token("auditor", days=1, now=old)
-        conn.execute(schema.api_tokens.insert().values(**row))
+        conn.execute(tables.api_tokens.insert().values(**row))
         out["expired"] = expired
     good = out["auditor"]
     out["tampered"] = good[:-1] + ("A" if good[-1] != "A" else "B")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from features.contracts import AGENCIES
-from features.simulator.config import LEGACY_ID_AGENCIES, SimulationConfig
-from features.simulator.validate import defect_rates, namesake_share
+from core.contracts import AGENCIES
+from simulator.config import LEGACY_ID_AGENCIES, SimulationConfig
+from simulator.validate import defect_rates, namesake_share
 
 pytestmark = pytest.mark.integration
 
@@ -79,7 +79,7 @@ def test_namesakes_with_the_same_registered_birth_date(default_world):
 def test_registered_ids_are_valid_and_unique(default_world):
     import pyarrow.parquet as pq
 
-    from features import idnumber
+    from core import idnumber
 
     ids = pq.read_table(default_world / "truth" / "persons.parquet", columns=["id_number"])
     ids = ids.column("id_number").to_pylist()

@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from features import idnumber
-from features.build import read_snapshot_metadata
-from features.registry import FEATURE_SET_VERSION
+from core import idnumber
+from features.vectors.build import read_snapshot_metadata
+from features.vectors.catalogue import FEATURE_SET_VERSION
 from outreach.cli import as_of_dates, main
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from features import idnumber, warehouse
+from core import idnumber
+from features import warehouse
 from features.ingest import REASONS, ingest, summarize
 from features.pseudonym import Pseudonymizer
 from outreach.cli import main

@@ -16,14 +16,14 @@ import pytest
 import sqlalchemy as sa
 from typer.models import TyperInfo
 
+from core.settings import load_settings
 from features import warehouse
 from features.households import membership_as_of
 from outreach import cli
-from outreach.settings import load_settings
-from serving import db
+from serving.feedback.export import delivery_path, export_outcomes, record_id
 from serving.outcomes_cli import outcomes_app
-from serving.outcomes_export import delivery_path, export_outcomes, record_id
-from serving.schema import visit_outcomes
+from serving.store import db
+from serving.store.tables import visit_outcomes
 
 pytestmark = pytest.mark.integration
 

@@ -19,9 +19,11 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from serving import auth, db, exports, schema
 from serving.app import create_app
-from serving.service import ServiceOptions
+from serving.pages import exports
+from serving.runtime import auth
+from serving.runtime.service import ServiceOptions
+from serving.store import db, tables
 
 pytestmark = pytest.mark.integration
 
@@ -104,7 +106,7 @@ def app(service_settings):
 
 @pytest.fixture(scope="module")
 def s(service_settings):
-    from service_seed import subjects
+    from support.service_seed import subjects
 
     return subjects(service_settings)
 
@@ -214,8 +216,8 @@ def test_page_authorization_matrix_has_zero_leaks(app, browsers, csrf, tokens, s
                     with engine.connect() as conn:
                         rows = conn.execute(
                             sa.select(sa.func.count())
-                            .select_from(schema.audit_log)
-                            .where(schema.audit_log.c.request_id == r.headers["x-request-id"])
+                            .select_from(tables.audit_log)
+                            .where(tables.audit_log.c.request_id == r.headers["x-request-id"])
                         ).scalar_one()
                     if rows == 0:
                         unaudited.append((path, role, target))
@@ -250,8 +252,8 @@ def _bad_client(app, kind: str, tokens, browsers) -> TestClient:
 
 @pytest.mark.parametrize("kind", BAD_SESSIONS)
 def test_no_valid_session_means_the_sign_in_page(app, tokens, browsers, s, kind) -> None:
-    written = (_count(app.state.service.settings, schema.visit_outcomes),
-               _count(app.state.service.settings, schema.corrections))  # fmt: skip
+    written = (_count(app.state.service.settings, tables.visit_outcomes),
+               _count(app.state.service.settings, tables.corrections))  # fmt: skip
     c = _bad_client(app, kind, tokens, browsers)
     for route in sorted(set(PAGES) - PUBLIC):
         method, path = route
@@ -259,8 +261,8 @@ def test_no_valid_session_means_the_sign_in_page(app, tokens, browsers, s, kind)
         r = c.get(url) if method == "GET" else c.post(url, data=FORMS[path])
         assert (r.status_code, r.headers.get("location")) == (303, "/signin"), (kind, route)
     assert c.get("/signin").status_code == 200
-    assert written == (_count(app.state.service.settings, schema.visit_outcomes),
-                       _count(app.state.service.settings, schema.corrections))  # fmt: skip
+    assert written == (_count(app.state.service.settings, tables.visit_outcomes),
+                       _count(app.state.service.settings, tables.corrections))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- sessions
@@ -472,13 +474,13 @@ def test_an_outcome_posted_is_stored_and_shown_with_a_flash(app, browsers, s) ->
     engine = _engine(app.state.service.settings)
     with engine.connect() as conn:
         row = conn.execute(
-            sa.select(schema.visit_outcomes)
-            .where(schema.visit_outcomes.c.household_id == s.own_household)
-            .order_by(schema.visit_outcomes.c.id.desc())
+            sa.select(tables.visit_outcomes)
+            .where(tables.visit_outcomes.c.household_id == s.own_household)
+            .order_by(tables.visit_outcomes.c.id.desc())
         ).mappings().first()  # fmt: skip
         audit = conn.execute(
-            sa.select(schema.audit_log.c.action, schema.audit_log.c.resource)
-            .where(schema.audit_log.c.request_id == r.headers["x-request-id"])
+            sa.select(tables.audit_log.c.action, tables.audit_log.c.resource)
+            .where(tables.audit_log.c.request_id == r.headers["x-request-id"])
         ).all()  # fmt: skip
     engine.dispose()
     assert row["outcome"] == "in_need" and row["programs_started"] == [
@@ -496,12 +498,12 @@ def test_a_correction_posted_is_stored_and_listed(app, browsers, s) -> None:
     c = browsers["supervisor"]
     url = f"/households/{s.own_household}"
     token = csrf_of(c.get(url).text)
-    before = _count(app.state.service.settings, schema.corrections)
+    before = _count(app.state.service.settings, tables.corrections)
     form = {"csrf_token": token, "item": "车辆", "reference": "", "correction": "车已卖出",
             "reason": "看到过户凭证"}  # fmt: skip
     r = c.post(f"{url}/corrections", data=form)
     assert r.status_code == 303 and r.headers["location"] == url
-    assert _count(app.state.service.settings, schema.corrections) == before + 1
+    assert _count(app.state.service.settings, tables.corrections) == before + 1
     page = c.get(url).text
     assert "车已卖出" in page and 'data-testid="correction-row"' in page
     assert "车已卖出" not in browsers["data_scientist"].get(url).text
@@ -511,16 +513,16 @@ def test_a_correction_posted_is_stored_and_listed(app, browsers, s) -> None:
 def test_a_post_without_its_csrf_token_is_refused_and_writes_nothing(app, browsers, s, given):
     c = browsers["caseworker"]
     url = f"/households/{s.own_household}"
-    written = (_count(app.state.service.settings, schema.visit_outcomes),
-               _count(app.state.service.settings, schema.corrections))  # fmt: skip
+    written = (_count(app.state.service.settings, tables.visit_outcomes),
+               _count(app.state.service.settings, tables.corrections))  # fmt: skip
     other = csrf_of(browsers["supervisor"].get(url).text)  # another session's valid token
     for path, base in FORMS.items():
         for token in (given, other):
             data = dict(base) if token is None else {**base, "csrf_token": token}
             r = c.post(path.replace("{ref}", s.own_household), data=data)
             assert r.status_code == 403 and 'data-testid="csrf-refused"' in r.text, path
-    assert written == (_count(app.state.service.settings, schema.visit_outcomes),
-                       _count(app.state.service.settings, schema.corrections))  # fmt: skip
+    assert written == (_count(app.state.service.settings, tables.visit_outcomes),
+                       _count(app.state.service.settings, tables.corrections))  # fmt: skip
 
 
 ID_LIKE = "330226" + "19900101" + "1234"  # an ID-number shape, built so no scan trips here
@@ -548,7 +550,7 @@ def test_invalid_forms_answer_422_with_one_line_and_write_nothing(app, browsers,
     url = f"/households/{s.own_household}"
     token = csrf_of(c.get(url).text)
     settings = app.state.service.settings
-    written = (_count(settings, schema.visit_outcomes), _count(settings, schema.corrections))
+    written = (_count(settings, tables.visit_outcomes), _count(settings, tables.corrections))
     cases = [("outcome", f) for f in BAD_OUTCOMES] + [("corrections", f) for f in BAD_CORRECTIONS]
     for path, form in cases:
         r = c.post(f"{url}/{path}", data={**form, "csrf_token": token})
@@ -574,8 +576,8 @@ def test_invalid_forms_answer_422_with_one_line_and_write_nothing(app, browsers,
     json_body = c.post(f"{url}/outcome", json={"outcome": "visited", "csrf_token": token})
     assert json_body.status_code == 403  # not a form: no CSRF token read, nothing done
     assert written == (
-        _count(settings, schema.visit_outcomes),
-        _count(settings, schema.corrections),
+        _count(settings, tables.visit_outcomes),
+        _count(settings, tables.corrections),
     )
 
 
@@ -584,7 +586,7 @@ def _audit_rows(settings, rid: str) -> list[dict]:
     engine = _engine(settings)
     try:
         with engine.connect() as conn:
-            q = sa.select(schema.audit_log).where(schema.audit_log.c.request_id == rid)
+            q = sa.select(tables.audit_log).where(tables.audit_log.c.request_id == rid)
             return [dict(r) for r in conn.execute(q).mappings()]
     finally:
         engine.dispose()

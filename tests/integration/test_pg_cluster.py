@@ -3,10 +3,10 @@ stopping it removes every trace (skipped where the PostgreSQL binaries are not i
 
 from __future__ import annotations
 
-import pg
 import pytest
+from support import pg
 
-from serving import db
+from serving.store import db
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgresql]
 

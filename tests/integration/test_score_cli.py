@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from core.settings import load_settings
 from outreach.cli import main
-from outreach.settings import load_settings
-from serving import db
-from serving.priority import PURPOSE
-from serving.schema import eligibility, list_entries, score_runs, scores, visit_outcomes
+from serving.batch.priority import PURPOSE
+from serving.store import db
+from serving.store.tables import eligibility, list_entries, score_runs, scores, visit_outcomes
 
 pytestmark = pytest.mark.integration
 AS_OF = "2024-12-31"
@@ -171,16 +171,16 @@ def test_a_not_in_need_visit_keeps_a_household_off_the_next_list(ws):
 
 
 def test_score_refuses_a_champion_of_another_feature_set(ws, capsys, monkeypatch):
-    import training.models
+    import training.estimators
 
-    real = training.models.OutreachModel.load
+    real = training.estimators.OutreachModel.load
 
     def load(*a, **k):
         m = real(*a, **k)
         m.feature_set_version = "0.9"
         return m
 
-    monkeypatch.setattr(training.models.OutreachModel, "load", staticmethod(load))
+    monkeypatch.setattr(training.estimators.OutreachModel, "load", staticmethod(load))
     assert _cli(ws) == 2
     err = capsys.readouterr().err
     assert "feature set 0.9" in err and "Traceback" not in err
@@ -216,12 +216,12 @@ def test_a_correction_is_applied_by_the_next_run_without_touching_the_record(ws)
     """A caseworker's "this vehicle is not theirs" changes the next run's inputs for that
     household only (its 低保 vehicle test now passes; its score is the model's on the corrected
     row); the snapshot file (the agency's data) is unchanged; the run records what it applied."""
-    from features.build import snapshot_path
-    from features.eligibility.tristate import FAIL, PASS
-    from serving.corrections import APPLICABLE
-    from serving.priority import ListSpec
-    from serving.schema import corrections
-    from serving.scoring import load_champion, score
+    from features.vectors.build import snapshot_path
+    from policies.tristate import FAIL, PASS
+    from serving.batch.corrections import APPLICABLE
+    from serving.batch.priority import ListSpec
+    from serving.batch.scoring import load_champion, score
+    from serving.store.tables import corrections
 
     settings = load_settings(ws)
     day = date.fromisoformat(AS_OF)

@@ -105,7 +105,7 @@ def app_routes(app, pages: bool = False) -> set[tuple[str, str]]:
 
 
 def subject_path(path: str, role: str, target: str, s) -> str:
-    from service_seed import NO_TOWNSHIP, NOBODY, OTHER_TOWNSHIP, OWN_TOWNSHIP
+    from support.service_seed import NO_TOWNSHIP, NOBODY, OTHER_TOWNSHIP, OWN_TOWNSHIP
 
     if "{household_ref}" in path:
         foreign = s.neighbour_household if role == "caseworker" else s.other_county_household
@@ -146,7 +146,7 @@ def test_every_route_is_in_the_table(client) -> None:
 
 
 def test_authorization_matrix_has_zero_leaks(client, service_settings, tokens) -> None:
-    from service_seed import subjects
+    from support.service_seed import subjects
 
     s = subjects(service_settings)
     leaks, mismatches, checked = [], [], 0
@@ -184,9 +184,10 @@ def test_authorization_matrix_has_zero_leaks(client, service_settings, tokens) -
 
 
 def test_a_village_caseworker_sees_only_their_village(client, service_settings) -> None:
-    from service_seed import OWN_TOWNSHIP, subjects
+    from support.service_seed import OWN_TOWNSHIP, subjects
 
-    from serving import auth, db
+    from serving.runtime import auth
+    from serving.store import db
 
     s = subjects(service_settings)
     engine = db.make_engine(service_settings.service_db_url)
@@ -203,7 +204,8 @@ def test_a_village_caseworker_sees_only_their_village(client, service_settings) 
 
 
 def test_a_revoked_token_is_refused(client, service_settings) -> None:
-    from serving import auth, db
+    from serving.runtime import auth
+    from serving.store import db
 
     engine = db.make_engine(service_settings.service_db_url)
     with engine.begin() as conn:

@@ -15,10 +15,11 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from serving import auth, db, schema
 from serving.app import create_app
-from serving.modelswap import ChampionWatcher
-from serving.service import ServiceOptions
+from serving.runtime import auth
+from serving.runtime.modelswap import ChampionWatcher
+from serving.runtime.service import ServiceOptions
+from serving.store import db, tables
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +36,7 @@ def _token(settings, role: str, jurisdiction: str | None = None) -> dict[str, st
 
 
 def test_outcomes_corrections_and_audit_rows_survive_a_restart(service_settings, db_url) -> None:
-    from service_seed import rescore, subjects
+    from support.service_seed import rescore, subjects
 
     settings = rescore(service_settings, db_url)
     hid = subjects(settings).own_household
@@ -72,7 +73,7 @@ def test_outcomes_corrections_and_audit_rows_survive_a_restart(service_settings,
         assert all(e["at"].endswith("Z") or e["at"].endswith("+00:00") for e in log["items"])
     engine = db.make_engine(settings.service_db_url)
     try:
-        for statement in (schema.audit_log.update().values(purpose="x"), schema.audit_log.delete()):
+        for statement in (tables.audit_log.update().values(purpose="x"), tables.audit_log.delete()):
             with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
                 conn.execute(statement)
     finally:
@@ -80,7 +81,7 @@ def test_outcomes_corrections_and_audit_rows_survive_a_restart(service_settings,
 
 
 def test_lists_state_purpose_reasons_gaps_and_what_to_verify(service_settings) -> None:
-    from service_seed import OWN_TOWNSHIP
+    from support.service_seed import OWN_TOWNSHIP
 
     cw = _token(service_settings, "caseworker", OWN_TOWNSHIP)
     ds = _token(service_settings, "data_scientist")
@@ -128,11 +129,13 @@ def _shifted(model):
 
 
 def test_moving_champion_swaps_the_model_without_restart_and_never_mixes(service_settings) -> None:
-    from service_seed import subjects
+    from support.service_seed import subjects
 
-    from training import registry
+    from training import model_registry
 
-    model, _ = registry.load_version(registry.Store.for_workspace(service_settings.models_dir))
+    model, _ = model_registry.load_version(
+        model_registry.Store.for_workspace(service_settings.models_dir)
+    )
     models = {"1": model, "2": _shifted(model)}
     alias = {"version": "1"}
     watcher = ChampionWatcher(lambda: alias["version"], lambda v: (models[v], v), poll_seconds=0.05)
@@ -175,7 +178,7 @@ def test_moving_champion_swaps_the_model_without_restart_and_never_mixes(service
 def test_no_id_number_or_clear_name_in_responses_or_logs(
     service_settings, tokens, fixture_world, caplog
 ) -> None:
-    from service_seed import OWN_TOWNSHIP, subjects
+    from support.service_seed import OWN_TOWNSHIP, subjects
     from test_service_authz import BODIES, ROLES, TARGETS, app_routes, subject_path
 
     persons = pq.read_table(fixture_world / "truth" / "persons.parquet").to_pandas()

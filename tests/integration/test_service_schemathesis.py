@@ -33,7 +33,7 @@ def app(service_settings):
 
 
 def _fixed(path: str, s) -> dict[str, str]:
-    from service_seed import OWN_TOWNSHIP
+    from support.service_seed import OWN_TOWNSHIP
 
     out = {}
     if "{household_ref}" in path:
@@ -61,7 +61,7 @@ def _run(strategy, headers: dict[str, str], seen: list[int], post: bool) -> None
 
 @pytest.mark.parametrize("role", ROLES)
 def test_schemathesis_per_role(app, service_settings, tokens, role) -> None:
-    from service_seed import subjects
+    from support.service_seed import subjects
 
     s = subjects(service_settings)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from features.contracts import AGENCIES, CONTRACTS
+from core.contracts import AGENCIES, CONTRACTS
 from outreach.cli import main
 
 pytestmark = pytest.mark.integration
@@ -171,7 +171,7 @@ def test_help_on_every_command():
 
 
 def test_contracts_doc_is_current():
-    from features.contracts import render_markdown
+    from core.contracts import render_markdown
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "data-contracts.md"
     assert doc.read_text(encoding="utf-8") == render_markdown() + "\n", (

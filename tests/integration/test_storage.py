@@ -1,4 +1,4 @@
-"""The service database on both backends (SQLite file, PostgreSQL schema; see tests/pg.py).
+"""The service database on both backends (SQLite file, PostgreSQL schema; see tests/support/pg.py).
 
 Migrations build exactly the schema's metadata and are idempotent; the audit log refuses UPDATE
 and DELETE in the database itself; rows survive an engine restart; bulk writes go in chunks.
@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from serving import db, schema
-from serving.audit import AuditWriter
-from serving.db import AuditEvent
+from serving.runtime.audit import AuditWriter
+from serving.store import db, tables
+from serving.store.db import AuditEvent
 
 pytestmark = pytest.mark.integration
 
@@ -93,13 +93,13 @@ def test_upgrade_builds_exactly_the_metadata_and_twice_is_a_noop(db_url: str) ->
     try:
         with engine.connect() as conn:
             diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), schema.metadata
+                MigrationContext.configure(conn, opts={"compare_type": True}), tables.metadata
             )
             assert diff == []
             inspector = sa.inspect(conn)
-            tables = set(inspector.get_table_names()) - {"alembic_version"}
-            assert tables == set(schema.metadata.tables)
-            for name, table in schema.metadata.tables.items():
+            names = set(inspector.get_table_names()) - {"alembic_version"}
+            assert names == set(tables.metadata.tables)
+            for name, table in tables.metadata.tables.items():
                 assert [c["name"] for c in inspector.get_columns(name)] == list(table.c.keys())
                 indexes = {ix["name"] for ix in inspector.get_indexes(name)}
                 assert indexes >= {ix.name for ix in table.indexes}
@@ -123,9 +123,9 @@ def test_audit_log_refuses_update_and_delete(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         assert db.append_audit(conn, [audit_event(1), audit_event(2)]) == 2
     statements = [
-        schema.audit_log.update().values(purpose="changed"),
-        schema.audit_log.delete(),
-        schema.audit_log.delete().where(schema.audit_log.c.household_id == "h0000001"),
+        tables.audit_log.update().values(purpose="changed"),
+        tables.audit_log.delete(),
+        tables.audit_log.delete().where(tables.audit_log.c.household_id == "h0000001"),
     ]
     if engine.dialect.name == "postgresql":
         statements.append(sa.text("TRUNCATE audit_log"))
@@ -133,7 +133,7 @@ def test_audit_log_refuses_update_and_delete(engine: sa.Engine) -> None:
         with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
             conn.execute(statement)
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(schema.audit_log).order_by("id")).mappings().all()
+        rows = conn.execute(sa.select(tables.audit_log).order_by("id")).mappings().all()
     assert [r["purpose"] for r in rows] == ["audit", "audit"]
     assert rows[0]["at"] == NOW and rows[0]["detail"] == {"i": 1}
 
@@ -142,10 +142,10 @@ def test_rows_survive_an_engine_restart(db_url: str) -> None:
     db.upgrade(db_url)
     first = db.make_engine(db_url)
     with first.begin() as conn:
-        conn.execute(schema.score_runs.insert(), [run_row("r1")])
-        db.write_rows(conn, schema.scores, score_rows("r1", 2))
+        conn.execute(tables.score_runs.insert(), [run_row("r1")])
+        db.write_rows(conn, tables.scores, score_rows("r1", 2))
         conn.execute(
-            schema.visit_outcomes.insert(),
+            tables.visit_outcomes.insert(),
             [
                 {
                     "household_id": "h0000001",
@@ -168,8 +168,8 @@ def test_rows_survive_an_engine_restart(db_url: str) -> None:
     try:
         with second.connect() as conn:
             run = db.latest_complete_run(conn)
-            outcome = conn.execute(sa.select(schema.visit_outcomes)).mappings().one()
-            n_audit = conn.execute(sa.select(sa.func.count()).select_from(schema.audit_log))
+            outcome = conn.execute(sa.select(tables.visit_outcomes)).mappings().one()
+            n_audit = conn.execute(sa.select(sa.func.count()).select_from(tables.audit_log))
             assert n_audit.scalar_one() == 1
         assert run is not None and run.run_id == "r1" and run.capacity == {"share": 0.05}
         assert run.finished_at == NOW and run.as_of == AS_OF
@@ -183,7 +183,7 @@ def test_latest_complete_run_ignores_running_and_later_dates(engine: sa.Engine) 
     with engine.begin() as conn:
         assert db.latest_complete_run(conn) is None
         conn.execute(
-            schema.score_runs.insert(),
+            tables.score_runs.insert(),
             [
                 run_row("nov", dt.date(2025, 11, 30)),
                 run_row("dec", dt.date(2025, 12, 31)),
@@ -199,10 +199,10 @@ def test_latest_complete_run_ignores_running_and_later_dates(engine: sa.Engine) 
 
 def test_foreign_keys_cascade_from_a_run(engine: sa.Engine) -> None:
     with engine.begin() as conn:
-        conn.execute(schema.score_runs.insert(), [run_row("r1")])
-        db.write_rows(conn, schema.scores, score_rows("r1", 3))
+        conn.execute(tables.score_runs.insert(), [run_row("r1")])
+        db.write_rows(conn, tables.scores, score_rows("r1", 3))
         conn.execute(
-            schema.eligibility.insert(),
+            tables.eligibility.insert(),
             [
                 {
                     "run_id": "r1",
@@ -216,26 +216,26 @@ def test_foreign_keys_cascade_from_a_run(engine: sa.Engine) -> None:
             ],
         )
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
-        db.write_rows(conn, schema.scores, score_rows("no-such-run", 1))
+        db.write_rows(conn, tables.scores, score_rows("no-such-run", 1))
     with engine.begin() as conn:
-        conn.execute(schema.score_runs.delete().where(schema.score_runs.c.run_id == "r1"))
+        conn.execute(tables.score_runs.delete().where(tables.score_runs.c.run_id == "r1"))
     with engine.connect() as conn:
-        for table in (schema.scores, schema.eligibility):
+        for table in (tables.scores, tables.eligibility):
             assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 0
 
 
 def test_bulk_write_of_100k_scores_in_chunks(engine: sa.Engine) -> None:
     n = 100_000
     with engine.begin() as conn:
-        conn.execute(schema.score_runs.insert(), [run_row("big")])
-        written = db.write_rows(conn, schema.scores, iter(score_rows("big", n)), chunk_rows=20_000)
+        conn.execute(tables.score_runs.insert(), [run_row("big")])
+        written = db.write_rows(conn, tables.scores, iter(score_rows("big", n)), chunk_rows=20_000)
     assert written == n
     with engine.connect() as conn:
         count = conn.execute(
-            sa.select(sa.func.count()).where(schema.scores.c.run_id == "big")
+            sa.select(sa.func.count()).where(tables.scores.c.run_id == "big")
         ).scalar_one()
         flagged = conn.execute(
-            sa.select(sa.func.count()).where(schema.scores.c.low_confidence_link)
+            sa.select(sa.func.count()).where(tables.scores.c.low_confidence_link)
         ).scalar_one()
     assert count == n
     assert flagged == len(range(0, n, 13))
@@ -244,11 +244,11 @@ def test_bulk_write_of_100k_scores_in_chunks(engine: sa.Engine) -> None:
 def test_write_rows_round_trips_json_booleans_dates_and_timestamps(engine: sa.Engine) -> None:
     trace = {"zh": ["人均收入低于低保标准"], "en": ["income per head below the line"]}
     with engine.begin() as conn:
-        conn.execute(schema.score_runs.insert(), [run_row("r1")])
-        db.write_rows(conn, schema.scores, score_rows("r1", 2))
+        conn.execute(tables.score_runs.insert(), [run_row("r1")])
+        db.write_rows(conn, tables.scores, score_rows("r1", 2))
         db.write_rows(
             conn,
-            schema.eligibility,
+            tables.eligibility,
             [
                 {"run_id": "r1", "household_id": "h0000000", "program": "dibao",
                  "status": "likely", "receiving": False, "gap": True, "trace": trace},
@@ -257,14 +257,14 @@ def test_write_rows_round_trips_json_booleans_dates_and_timestamps(engine: sa.En
             ],
         )  # fmt: skip
         local = dt.datetime(2026, 1, 31, 16, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-        db.write_rows(conn, schema.audit_log, [dict(audit_event(1).as_row(), at=local)])
+        db.write_rows(conn, tables.audit_log, [dict(audit_event(1).as_row(), at=local)])
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(schema.eligibility).order_by("household_id")).mappings()
+        rows = conn.execute(sa.select(tables.eligibility).order_by("household_id")).mappings()
         first, second = rows.all()
         null_traces = conn.execute(
-            sa.select(sa.func.count()).where(schema.eligibility.c.trace.is_(None))
+            sa.select(sa.func.count()).where(tables.eligibility.c.trace.is_(None))
         ).scalar_one()
-        at = conn.execute(sa.select(schema.audit_log.c.at)).scalar_one()
+        at = conn.execute(sa.select(tables.audit_log.c.at)).scalar_one()
         run = db.get_run(conn, "r1")
     assert first["trace"] == trace and first["gap"] is True and first["receiving"] is False
     assert second["trace"] is None and null_traces == 1  # SQL NULL, not JSON 'null'
@@ -276,17 +276,17 @@ def test_write_columns_stores_what_write_rows_stores(engine: sa.Engine) -> None:
     """The column-wise writer (batch scoring) on both backends: the same rows as row-wise."""
     rows = score_rows("cols", 5)
     with engine.begin() as conn:
-        conn.execute(schema.score_runs.insert(), [run_row("cols"), run_row("rows")])
+        conn.execute(tables.score_runs.insert(), [run_row("cols"), run_row("rows")])
         columns = {k: [r[k] for r in rows] for k in rows[0]}
-        assert db.write_columns(conn, schema.scores, columns) == 5
-        db.write_rows(conn, schema.scores, [dict(r, run_id="rows") for r in rows])
-        assert db.write_columns(conn, schema.scores, {k: [] for k in rows[0]}) == 0
+        assert db.write_columns(conn, tables.scores, columns) == 5
+        db.write_rows(conn, tables.scores, [dict(r, run_id="rows") for r in rows])
+        assert db.write_columns(conn, tables.scores, {k: [] for k in rows[0]}) == 0
     with pytest.raises(ValueError, match="different lengths"), engine.begin() as conn:
-        db.write_columns(conn, schema.scores, {"run_id": ["cols"], "household_id": []})
+        db.write_columns(conn, tables.scores, {"run_id": ["cols"], "household_id": []})
     with engine.connect() as conn:
         got = {}
         for run in ("cols", "rows"):
-            q = sa.select(schema.scores).where(schema.scores.c.run_id == run)
+            q = sa.select(tables.scores).where(tables.scores.c.run_id == run)
             got[run] = [
                 dict(r, run_id=None) for r in conn.execute(q.order_by("household_id")).mappings()
             ]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from features.registry import FEATURE_SET_VERSION
+from features.vectors.catalogue import FEATURE_SET_VERSION
 from outreach.cli import main
-from training import registry
+from training import model_registry
 
 pytestmark = pytest.mark.integration
 
@@ -35,8 +35,8 @@ def _cli(ws: Path, *args: str) -> int:
     return main([*args, "--workspace", str(ws)])
 
 
-def _store(ws: Path) -> registry.Store:
-    return registry.Store.for_workspace(ws / "models")
+def _store(ws: Path) -> model_registry.Store:
+    return model_registry.Store.for_workspace(ws / "models")
 
 
 def test_train_registers_compares_promotes_and_rolls_back(workspace, capsys):
@@ -64,22 +64,22 @@ def test_train_registers_compares_promotes_and_rolls_back(workspace, capsys):
     # the same data again: not better on validation, so it is the challenger
     assert _cli(workspace, "train") == 0
     assert "model version 2: challenger" in capsys.readouterr().out
-    assert registry.champion_version(store) == "1"
+    assert model_registry.champion_version(store) == "1"
     # explicit moves
     assert _cli(workspace, "promote", "2") == 0
-    assert registry.champion_version(store) == "2"
+    assert model_registry.champion_version(store) == "2"
     assert _cli(workspace, "rollback") == 0
-    assert registry.champion_version(store) == "1"
+    assert model_registry.champion_version(store) == "1"
     assert _cli(workspace, "models") == 0
     listing = capsys.readouterr().out
     assert "champion" in listing and "challenger" in listing
     # the registered model loads and scores like the trained one
-    model, version = registry.load_version(store)
+    model, version = model_registry.load_version(store)
     assert version == "1" and model.feature_set_version == FEATURE_SET_VERSION
 
 
 def test_drift(workspace, capsys):
-    if registry.champion_version(_store(workspace)) is None:
+    if model_registry.champion_version(_store(workspace)) is None:
         assert _cli(workspace, "train") == 0
     assert _cli(workspace, "drift", "--as-of", "2024-12-31") == 0
     report = json.loads((workspace / "data/reports/drift/latest.json").read_text())
@@ -98,7 +98,7 @@ def test_drift(workspace, capsys):
     ],
 )
 def test_bad_input(workspace, capsys, args, message):
-    if registry.champion_version(_store(workspace)) is None:
+    if model_registry.champion_version(_store(workspace)) is None:
         assert _cli(workspace, "train") == 0
     capsys.readouterr()
     assert _cli(workspace, *args) == 2
@@ -149,10 +149,10 @@ def test_planted_driver_is_reason_one(workspace):
     in arrears, reason #1 names the arrears with the household's own value, in both languages."""
     import numpy as np
 
-    from features.registry import reason
-    from outreach.settings import load_settings
+    from core.settings import load_settings
+    from features.vectors.catalogue import reason
     from training import explain
-    from training.models import fit_lightgbm
+    from training.estimators import fit_lightgbm
     from training.pipeline import available_snapshots, load_snapshots
 
     settings = load_settings(workspace)

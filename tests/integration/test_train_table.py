@@ -104,7 +104,7 @@ def test_cross_validation_learns_the_planted_signal(ws, table_csv, capsys):
     assert any(d["column"] == "survey_month" for d in feats["dropped"])
     assert {r["group"] for r in report["fairness"]["groups"]} == {"head_sex", "township"}
     # logged to MLflow, not registered
-    from training.registry import Store
+    from training.model_registry import Store
 
     client = Store.for_workspace(ws / "workspace" / "models").client()
     run = client.get_run(report["mlflow_run_id"])

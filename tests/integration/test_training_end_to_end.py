@@ -10,10 +10,10 @@ from datetime import date
 import numpy as np
 import pytest
 
-from features.build import read_snapshot_metadata, snapshot_path
+from core.settings import load_settings
+from features.vectors.build import read_snapshot_metadata, snapshot_path
 from features.warehouse import connect
 from outreach.cli import main
-from outreach.settings import load_settings
 from training.labels import label_cutoff, label_population, months_after, observable_labels
 from training.pipeline import load_snapshots, train_and_evaluate
 

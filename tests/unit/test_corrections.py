@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from serving import db
-from serving.corrections import (
+from serving.batch.corrections import (
     APPLICABLE,
     StandingCorrection,
     apply_corrections,
@@ -17,7 +16,8 @@ from serving.corrections import (
     mark_applied,
     standing_corrections,
 )
-from serving.schema import corrections
+from serving.store import db
+from serving.store.tables import corrections
 
 
 def _frame() -> pd.DataFrame:

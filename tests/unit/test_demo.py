@@ -6,9 +6,9 @@ import socket
 
 import pytest
 
-from features.errors import ConfigError
+from core.errors import ConfigError
+from core.settings import load_settings
 from outreach import demo
-from outreach.settings import load_settings
 
 
 @pytest.fixture

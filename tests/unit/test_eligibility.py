@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import policies
+from core.errors import CaseTableError, EligibilityInputError
 from features.eligibility.cases import (
     BASE_HOUSEHOLD,
     case_frame,
@@ -20,9 +21,11 @@ from features.eligibility.cases import (
     run_cases,
 )
 from features.eligibility.engine import evaluate, input_schema, order_programs
-from features.eligibility.model import Condition, Program
 from features.eligibility.trace import household_trace, param_namespace, render_trace
-from features.eligibility.tristate import (
+from policies.conditions import Condition, Program
+from policies.parameters import ParameterSet, load_parameters
+from policies.rules import PROGRAMS, RULES_DIR
+from policies.tristate import (
     FAIL,
     LIKELY,
     NEEDS_VERIFICATION,
@@ -35,9 +38,6 @@ from features.eligibility.tristate import (
     compare,
     negate,
 )
-from features.errors import CaseTableError, EligibilityInputError
-from features.params import ParameterSet, load_parameters
-from policies.rules import PROGRAMS, RULES_DIR
 
 DAY = date(2025, 6, 30)
 TABLES = case_tables(RULES_DIR)

@@ -10,7 +10,7 @@ import pandas as pd
 import policies
 from features.eligibility.cases import BASE_HOUSEHOLD
 from features.eligibility.engine import evaluate
-from features.params import load_parameters
+from policies.parameters import load_parameters
 from training.eligibility_eval import precision_recall, score_result
 
 DAY = date(2025, 6, 30)

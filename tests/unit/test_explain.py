@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.registry import feature, reason
+from features.vectors.catalogue import feature, reason
 from training.explain import (
     AXIS_LABEL,
     BIAS,

@@ -8,8 +8,8 @@ import io
 import openpyxl
 import pytest
 
-from serving import exports
 from serving.api.schemas import EntryReasons, Explanation, ListEntry, Reason, VerifyItem
+from serving.pages import exports
 
 REF = "H0127860cb5d76fcbb234d8d2"
 VILLAGE = "330226001003"

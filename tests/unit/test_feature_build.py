@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import policies
-from features.build import (
+from features.households import membership_as_of
+from features.vectors.build import (
     LOW_CONFIDENCE,
     build_snapshot,
     months_before,
@@ -20,10 +21,9 @@ from features.build import (
     snapshot_schema,
     write_snapshot,
 )
-from features.households import membership_as_of
-from features.params import load_parameters
-from features.registry import FEATURE_SET_VERSION
+from features.vectors.catalogue import FEATURE_SET_VERSION
 from features.warehouse import create_schema, record_columns, record_table
+from policies.parameters import load_parameters
 
 AS_OF = date(2024, 6, 30)
 S = 1200.0  # dibao.standard_monthly

@@ -1,4 +1,4 @@
-"""Tests of features.idnumber: check characters, normalization, legacy IDs, masking, vectors."""
+"""Tests of core.idnumber: check characters, normalization, legacy IDs, masking, vectors."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features import idnumber as idn
-from features.idnumber import IdStatus
+from core import idnumber as idn
+from core.idnumber import IdStatus
 
 # Worked by hand: digits x WEIGHTS, summed, mod 11, then CHECK_CHARS[remainder].
 #   11010519491231002: 7+9+0+5+0+20+2+9+24+27+7+18+30+5+0+0+4 = 167; 167 mod 11 = 2 -> "X"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features import idnumber
-from features.errors import ConfigError
+from core import idnumber
+from core.errors import ConfigError
 from features.linkage import id_corrections, normalize_name, pairwise_counts, parse_map
 from features.pseudonym import Pseudonymizer, load_pseudonymizer
 

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.errors import ConfigError
-from training import registry
+from core.errors import ConfigError
+from training import model_registry
 
 
 class TinyModel:
-    """Stands in for training.models.OutreachModel: only save() is needed to log it."""
+    """Stands in for training.estimators.OutreachModel: only save() is needed to log it."""
 
     def __init__(self, tag: str):
         self.tag = tag
@@ -25,15 +25,15 @@ class TinyModel:
 
 
 @pytest.fixture()
-def store(tmp_path) -> registry.Store:
-    return registry.Store.for_workspace(tmp_path / "models", environ={})
+def store(tmp_path) -> model_registry.Store:
+    return model_registry.Store.for_workspace(tmp_path / "models", environ={})
 
 
 def _log(store, tag: str, score: float, tmp_path: Path):
     report = tmp_path / f"report-{tag}.json"
     report.write_text(json.dumps({"tag": tag}))
     example = pd.DataFrame({"household_size": [1.0, 2.0], "serious_illness_12m": [0, 1]})
-    return registry.log_and_register(
+    return model_registry.log_and_register(
         store,
         TinyModel(tag),
         params={"num_leaves": 15, "snapshots": ["20250131-aaa", "20250228-bbb"]},
@@ -53,22 +53,22 @@ def test_better_takes_champion_worse_is_challenger_and_rollback(store, tmp_path)
     assert (better.version, better.alias) == ("2", "champion")
     worse = _log(store, "c", 0.60, tmp_path)
     assert (worse.version, worse.alias) == ("3", "challenger")
-    assert registry.champion_version(store) == "2"
-    vs = {v["version"]: v for v in registry.versions(store)}
+    assert model_registry.champion_version(store) == "2"
+    vs = {v["version"]: v for v in model_registry.versions(store)}
     assert "challenger" in vs["3"]["aliases"] and "champion" in vs["2"]["aliases"]
-    assert registry.rollback(store) == ("2", "1")
-    assert registry.champion_version(store) == "1"
+    assert model_registry.rollback(store) == ("2", "1")
+    assert model_registry.champion_version(store) == "1"
     with pytest.raises(ConfigError, match="no earlier champion"):
-        registry.rollback(store)
-    registry.promote(store, "3")
-    assert registry.champion_version(store) == "3"
-    assert registry.rollback(store) == ("3", "1")
+        model_registry.rollback(store)
+    model_registry.promote(store, "3")
+    assert model_registry.champion_version(store) == "3"
+    assert model_registry.rollback(store) == ("3", "1")
 
 
 def test_promote_unknown_version(store, tmp_path):
     _log(store, "a", 0.7, tmp_path)
     with pytest.raises(ConfigError, match="model version 9 does not exist"):
-        registry.promote(store, "9")
+        model_registry.promote(store, "9")
 
 
 def test_run_holds_metrics_params_and_artifacts(store, tmp_path):
@@ -78,9 +78,9 @@ def test_run_holds_metrics_params_and_artifacts(store, tmp_path):
     assert "test.model.nan" not in run.data.metrics
     assert run.data.params["num_leaves"] == "15"
     assert run.data.tags["feature_set_version"] == "1.0"
-    assert registry.run_artifact(store, r.version, "reports") == {"tag": "a"}
+    assert model_registry.run_artifact(store, r.version, "reports") == {"tag": "a"}
 
 
 def test_flat_metrics():
-    flat = registry.flat_metrics({"a": {"b": 1, "c": {"d": 0.5}}, "ok": True, "s": "text"})
+    flat = model_registry.flat_metrics({"a": {"b": 1, "c": {"d": 0.5}}, "ok": True, "s": "text"})
     assert flat == {"a.b": 1.0, "a.c.d": 0.5, "ok": 1.0}

@@ -1,4 +1,4 @@
-"""Tests of features.simulator.names: surname tables, given names, birth dates, variants."""
+"""Tests of simulator.names: surname tables, given names, birth dates, variants."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features.simulator import names as nm
+from simulator import names as nm
 
 N_DRAWS = 200_000
 

@@ -9,14 +9,12 @@ import pandas as pd
 import pytest
 from typer.models import TyperInfo
 
-from features.contracts import CONTRACTS
-from features.errors import ConfigError
+from core.contracts import CONTRACTS
+from core.errors import ConfigError
+from core.settings import load_settings
 from features.ingest import FILE_NAME
 from outreach import cli
-from outreach.settings import load_settings
-from serving import db
-from serving.outcomes_cli import outcomes_app
-from serving.outcomes_export import (
+from serving.feedback.export import (
     _parquet_bytes,
     build_delivery,
     delivery_path,
@@ -25,7 +23,9 @@ from serving.outcomes_export import (
     parse_month,
     record_id,
 )
-from serving.schema import visit_outcomes
+from serving.outcomes_cli import outcomes_app
+from serving.store import db
+from serving.store.tables import visit_outcomes
 
 HEAD = {
     "name": "王伟",

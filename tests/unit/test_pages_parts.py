@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from pydantic import ValidationError
 
-from features.errors import ConfigError
+from core.errors import ConfigError
 from serving.api.schemas import Explanation, OutcomeCreate, Reason
 from serving.pages import charts, i18n, present
 from serving.pages.session import Session, Sessions, load_key, same_token
@@ -132,11 +132,11 @@ def test_templates_use_only_known_messages() -> None:
 
 
 def test_enumerated_keys_exist_in_the_catalogue() -> None:
-    from serving.corrections import APPLICABLE
-    from serving.exports import COLUMNS
+    from serving.batch.corrections import APPLICABLE
+    from serving.batch.frame import BANDS
+    from serving.pages.exports import COLUMNS
     from serving.pages.households import OUTCOMES
-    from serving.schema import ROLES
-    from serving.score_frame import BANDS
+    from serving.store.tables import ROLES
 
     keys = [f"role.{r}" for r in ROLES] + [f"band.{b}" for _, b in BANDS]
     keys += [f"outcome.{o}" for o in OUTCOMES] + [
@@ -153,8 +153,8 @@ def test_enumerated_keys_exist_in_the_catalogue() -> None:
 
 
 def test_english_export_headers_are_the_column_names_and_purpose_matches() -> None:
-    from serving.exports import COLUMNS
-    from serving.priority import PURPOSE
+    from serving.batch.priority import PURPOSE
+    from serving.pages.exports import COLUMNS
 
     assert [i18n.message("en", f"export.col.{c}") for c in COLUMNS] == list(COLUMNS)
     assert i18n.message("en", "purpose.statement") == PURPOSE

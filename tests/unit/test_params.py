@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import policies
-from features.errors import ParameterError
-from features.params import (
+from core.errors import ParameterError
+from policies.parameters import (
     ALLOWED_UNITS,
     DatedValue,
     Parameter,

@@ -1,10 +1,11 @@
-"""The PostgreSQL test harness (tests/pg.py) decides loudly: a server, a cluster, a skip, or —
+"""The PostgreSQL test harness (tests/support/pg.py) decides loudly: a server, a cluster, a skip,
+or —
 with CI=true — a failure."""
 
 from __future__ import annotations
 
-import pg
 import pytest
+from support import pg
 
 
 def test_urls_are_pinned_to_psycopg() -> None:

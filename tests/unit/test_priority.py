@@ -1,4 +1,4 @@
-"""Priority formula and visit lists (serving.priority): pure functions on tiny frames."""
+"""Priority formula and visit lists (serving.batch.priority): pure functions on tiny frames."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serving.priority import (
+from serving.batch.priority import (
     PROGRAM_WEIGHTS,
     ListSpec,
     build_lists,

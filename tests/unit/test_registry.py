@@ -10,10 +10,9 @@ import duckdb
 import pytest
 
 import policies
-from features.build import build_snapshot, snapshot_schema
-from features.contracts import CONTRACTS
-from features.params import load_parameters
-from features.registry import (
+from core.contracts import CONTRACTS
+from features.vectors.build import build_snapshot, snapshot_schema
+from features.vectors.catalogue import (
     DTYPES,
     FEATURES,
     GROUPS,
@@ -25,6 +24,7 @@ from features.registry import (
     render_markdown,
 )
 from features.warehouse import create_schema
+from policies.parameters import load_parameters
 
 REPO = Path(__file__).resolve().parents[2]
 KEY_NAMES = [k[0] for k in KEYS]
@@ -111,5 +111,5 @@ def test_markdown_lists_every_feature_and_key() -> None:
 def test_docs_file_is_up_to_date() -> None:
     path = REPO / "docs" / "features.md"
     assert path.read_text(encoding="utf-8") == render_markdown() + "\n", (
-        "docs/features.md is stale: regenerate it with features.registry.render_markdown()"
+        "docs/features.md is stale: regenerate it with features.vectors.catalogue.render_markdown()"
     )

@@ -6,9 +6,9 @@ import copy
 
 import numpy as np
 
-from features.simulator.config import build_config
-from features.simulator.engine import build_world
-from features.simulator.risk import HORIZON
+from simulator.config import build_config
+from simulator.risk import HORIZON
+from simulator.simulation import build_world
 
 
 def test_p_onset_matches_replays_of_the_next_six_months(params):
@@ -43,7 +43,7 @@ def test_p_onset_matches_replays_of_the_next_six_months(params):
 
 
 def test_compiled_kernel_equals_the_array_reference(params):
-    from features.simulator.risk import onset_probability_reference
+    from simulator.risk import onset_probability_reference
 
     config = build_config(households=200, months=12, seed=4)
     world, pop, _ = build_world(config, params)
@@ -65,7 +65,7 @@ def test_compiled_kernel_equals_the_array_reference(params):
 
 
 def test_fused_hardship_table_equals_the_economy_functions(params):
-    from features.simulator.risk import hardship_table
+    from simulator.risk import hardship_table
 
     config = build_config(households=300, months=12, seed=2)
     world, _, _ = build_world(config, params)

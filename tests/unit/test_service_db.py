@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-import serving.audit
-from features.errors import ConfigError
-from outreach.settings import load_settings
-from serving import db, schema
-from serving.audit import AuditWriteError, AuditWriter
-from serving.db import AuditEvent
+import serving.runtime.audit
+from core.errors import ConfigError
+from core.settings import load_settings
+from serving.runtime.audit import AuditWriteError, AuditWriter
+from serving.store import db, tables
+from serving.store.db import AuditEvent
 
 UTC8 = dt.timezone(dt.timedelta(hours=8))
 
@@ -81,7 +81,7 @@ def test_sqlite_transactions_roll_back_ddl_and_dml(engine: sa.Engine) -> None:
         db.append_audit(conn, [event(1)])
         raise RuntimeError("abort")
     assert "scratch" not in sa.inspect(engine).get_table_names()
-    assert count(engine, schema.audit_log) == 0
+    assert count(engine, tables.audit_log) == 0
 
 
 def test_timestamps_must_carry_a_zone_and_come_back_in_utc(engine: sa.Engine) -> None:
@@ -89,11 +89,11 @@ def test_timestamps_must_carry_a_zone_and_come_back_in_utc(engine: sa.Engine) ->
     with engine.begin() as conn:
         db.append_audit(conn, [dataclasses.replace(event(1), at=local)])
     with engine.connect() as conn:
-        at = conn.execute(sa.select(schema.audit_log.c.at)).scalar_one()
+        at = conn.execute(sa.select(tables.audit_log.c.at)).scalar_one()
     assert at == local and at.utcoffset() == dt.timedelta(0)
     naive = dict(event(2).as_row(), at=dt.datetime(2026, 1, 31))
     with pytest.raises(sa.exc.StatementError, match="naive"), engine.begin() as conn:
-        db.write_rows(conn, schema.audit_log, [naive])
+        db.write_rows(conn, tables.audit_log, [naive])
 
 
 def test_audit_events_are_validated_when_built() -> None:
@@ -108,14 +108,14 @@ def test_audit_events_are_validated_when_built() -> None:
 def test_write_rows_goes_in_chunks(engine: sa.Engine) -> None:
     rows = [event(i).as_row() for i in range(10)]
     with engine.begin() as conn:
-        assert db.write_rows(conn, schema.audit_log, iter(rows), chunk_rows=4) == 10
-        assert db.write_rows(conn, schema.audit_log, []) == 0
-    assert count(engine, schema.audit_log) == 10
+        assert db.write_rows(conn, tables.audit_log, iter(rows), chunk_rows=4) == 10
+        assert db.write_rows(conn, tables.audit_log, []) == 0
+    assert count(engine, tables.audit_log) == 10
     with engine.connect() as conn:
-        details = conn.execute(sa.select(schema.audit_log.c.detail).order_by("id")).scalars()
+        details = conn.execute(sa.select(tables.audit_log.c.detail).order_by("id")).scalars()
         assert [d["i"] for d in details] == list(range(10))  # every chunk, in order
     with pytest.raises(ValueError), engine.begin() as conn:
-        db.write_rows(conn, schema.audit_log, rows, chunk_rows=0)
+        db.write_rows(conn, tables.audit_log, rows, chunk_rows=0)
 
 
 def test_sqlite_fast_path_stores_exactly_what_an_insert_stores(tmp_path: Path) -> None:
@@ -147,17 +147,17 @@ def test_sqlite_fast_path_stores_exactly_what_an_insert_stores(tmp_path: Path) -
         db.upgrade(url)
         eng = db.make_engine(url)
         with eng.begin() as conn:
-            for table, rows in ((schema.score_runs, [run]), (schema.scores, scores),
-                                (schema.eligibility, elig), (schema.audit_log, audit)):  # fmt: skip
+            for table, rows in ((tables.score_runs, [run]), (tables.scores, scores),
+                                (tables.eligibility, elig), (tables.audit_log, audit)):  # fmt: skip
                 if fast:
                     db.write_rows(conn, table, rows)
                 else:
                     conn.execute(table.insert(), rows)
         with eng.connect() as conn:
             raw = conn.connection.dbapi_connection
-            tables = ("score_runs", "scores", "eligibility", "audit_log")
+            names = ("score_runs", "scores", "eligibility", "audit_log")
             dumps.append({t: raw.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
-                          for t in tables})  # fmt: skip
+                          for t in names})  # fmt: skip
         eng.dispose()
     assert dumps[0] == dumps[1]
     assert dumps[0]["scores"][1] != dumps[0]["scores"][0]  # the rows differ: a real comparison
@@ -168,7 +168,7 @@ def test_audit_writer_batches_and_flushes_on_close(engine: sa.Engine) -> None:
     for i in range(120):
         writer.write(event(i))
     writer.close()
-    assert count(engine, schema.audit_log) == 120
+    assert count(engine, tables.audit_log) == 120
     assert writer.rows_written == 120
     assert writer.commits <= 6  # 120 rows at most 50 a batch, lingering: a few commits, not 120
     with pytest.raises(AuditWriteError, match="closed"):
@@ -180,9 +180,9 @@ def test_audit_writer_flush_and_submit_make_rows_visible(engine: sa.Engine) -> N
     with AuditWriter(engine, linger=5.0) as writer:
         writer.write(event(1), event(2))
         writer.flush(timeout=10)
-        assert count(engine, schema.audit_log) == 2
+        assert count(engine, tables.audit_log) == 2
         assert writer.submit(event(3)).result(timeout=10) == 1  # does not wait for the linger
-        assert count(engine, schema.audit_log) == 3
+        assert count(engine, tables.audit_log) == 3
 
 
 def test_audit_writer_group_commits_concurrent_submitters(engine: sa.Engine) -> None:
@@ -196,7 +196,7 @@ def test_audit_writer_group_commits_concurrent_submitters(engine: sa.Engine) -> 
             t.start()
         for t in threads:
             t.join()
-    assert count(engine, schema.audit_log) == 400
+    assert count(engine, tables.audit_log) == 400
     assert writer.commits <= 400
 
 
@@ -213,13 +213,13 @@ def test_a_waiting_submit_lingers_only_wait_linger_for_company(engine: sa.Engine
         started = time.monotonic()
         writer.submit(event(3)).result(timeout=5)
         assert time.monotonic() - started < 2.0  # not the 5 s linger
-    assert count(engine, schema.audit_log) == 3
+    assert count(engine, tables.audit_log) == 3
 
 
 def test_audit_writer_retries_a_failed_commit_and_drops_nothing(
     engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real, failures = serving.audit.append_audit, [2]
+    real, failures = serving.runtime.audit.append_audit, [2]
 
     def flaky(conn: sa.Connection, events: list[AuditEvent]) -> int:
         if failures[0]:
@@ -227,12 +227,12 @@ def test_audit_writer_retries_a_failed_commit_and_drops_nothing(
             raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))
         return real(conn, events)
 
-    monkeypatch.setattr(serving.audit, "append_audit", flaky)
+    monkeypatch.setattr(serving.runtime.audit, "append_audit", flaky)
     with AuditWriter(engine, linger=0.01) as writer:
         for i in range(30):
             writer.write(event(i))
     assert failures == [0]
-    assert count(engine, schema.audit_log) == 30
+    assert count(engine, tables.audit_log) == 30
 
 
 def test_audit_writer_close_raises_when_the_database_stays_down(
@@ -241,7 +241,7 @@ def test_audit_writer_close_raises_when_the_database_stays_down(
     def down(conn: sa.Connection, events: list[AuditEvent]) -> int:
         raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(serving.audit, "append_audit", down)
+    monkeypatch.setattr(serving.runtime.audit, "append_audit", down)
     writer = AuditWriter(engine, linger=0.0, retry_limit_on_close=2).start()
     future = writer.submit(event(1))
     with pytest.raises(AuditWriteError, match="1 audit events could not be committed"):
@@ -255,7 +255,7 @@ def test_audit_writer_fails_fast_on_a_non_transient_error(
     def broken(conn: sa.Connection, events: list[AuditEvent]) -> int:
         raise sa.exc.ProgrammingError("INSERT", {}, Exception("no such table"))
 
-    monkeypatch.setattr(serving.audit, "append_audit", broken)
+    monkeypatch.setattr(serving.runtime.audit, "append_audit", broken)
     writer = AuditWriter(engine).start()
     future = writer.submit(event(1))
     assert isinstance(future.exception(timeout=10), AuditWriteError)

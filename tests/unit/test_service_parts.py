@@ -11,11 +11,12 @@ import typer
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from features.errors import ConfigError
-from serving import auth, db, schema
+from core.errors import ConfigError
 from serving.api.schemas import CorrectionCreate, OutcomeCreate, Reason
-from serving.masking import shorten_decimals
-from serving.modelswap import ChampionWatcher
+from serving.runtime import auth
+from serving.runtime.masking import shorten_decimals
+from serving.runtime.modelswap import ChampionWatcher
+from serving.store import db, tables
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def engine(tmp_path):
 def test_tokens_are_stored_hashed_and_expire_revoke_and_refuse_tampering(engine) -> None:
     with engine.begin() as conn:
         token, token_id = auth.create_token(conn, "caseworker", "330226001", days=30)
-        stored = conn.execute(sa.select(schema.api_tokens)).mappings().one()
+        stored = conn.execute(sa.select(tables.api_tokens)).mappings().one()
     assert token.startswith("otk_") and token_id in token
     assert stored["token_hash"] == auth.hash_token(token) and token not in str(dict(stored))
     with engine.connect() as conn:

@@ -14,11 +14,22 @@ import pyarrow.parquet as pq
 import pytest
 from sklearn.metrics import log_loss
 
-from features.errors import ConfigError
+from core.errors import ConfigError
 from features.pseudonym import Pseudonymizer
-from features.registry import FEATURES
+from features.vectors.catalogue import FEATURES
 from features.warehouse import create_schema
-from training.evaluate import (
+from training.estimators import (
+    FEATURES_FOR_MODEL,
+    LOGISTIC_C_GRID,
+    Calibrator,
+    LogisticBaseline,
+    OutreachModel,
+    fit_lightgbm,
+    model_matrix,
+    rule_flags,
+    rules_baseline,
+)
+from training.evaluation import (
     brier,
     calibration_slope,
     capacity_metrics,
@@ -35,17 +46,6 @@ from training.labels import (
     months_after,
     observable_labels,
     reporting_delay_p99,
-)
-from training.models import (
-    FEATURES_FOR_MODEL,
-    LOGISTIC_C_GRID,
-    Calibrator,
-    LogisticBaseline,
-    OutreachModel,
-    fit_lightgbm,
-    model_matrix,
-    rule_flags,
-    rules_baseline,
 )
 from training.splits import temporal_split
 from training.truth import evaluation_rows, month_index, truth_frame
@@ -385,13 +385,13 @@ def test_model_matrix_types_and_columns():
         model_matrix(f.drop(columns=["children"]))
     # a category feature keeps the given levels, unseen values become missing
     g = pd.DataFrame({"c": ["x", "y", None, "z"]})
-    from training import models
+    from training import estimators
 
-    models._DTYPES["c"] = "category"
+    estimators._DTYPES["c"] = "category"
     try:
         Xc = model_matrix(g, ["c"], {"c": ["x", "y"]})
     finally:
-        del models._DTYPES["c"]
+        del estimators._DTYPES["c"]
     assert list(Xc["c"].cat.categories) == ["x", "y"]
     assert Xc["c"].isna().tolist() == [False, False, True, True]
 

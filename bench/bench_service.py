@@ -41,7 +41,7 @@ import sys, uvicorn
 from pathlib import Path
 from core.settings import load_settings
 from serving.app import create_app
-from serving.commands import tune_process
+from serving.runtime.tuning import tune_process
 from serving.runtime.service import ServiceOptions
 tune_process()  # as `outreach serve` does
 app = create_app(load_settings(Path(sys.argv[1])), ServiceOptions(explain_cache=int(sys.argv[3])))

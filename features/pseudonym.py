@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import ConfigError
+from core.secrets import load_secret
 
 KEY_ENV = "OUTREACH_HMAC_KEY"
-MIN_KEY_CHARS = 32
 KEY_HEX_CHARS = 24  # 96 bits: no collision in any county's population
 
 
@@ -55,22 +52,5 @@ class Pseudonymizer:
 
 
 def load_pseudonymizer(path: Path, environ: Mapping[str, str] | None = None) -> Pseudonymizer:
-    """The secret from the environment, else from ``path``, else a new one written to ``path``."""
-    env = os.environ if environ is None else environ
-    value = env.get(KEY_ENV)
-    if value:
-        if len(value) < MIN_KEY_CHARS:
-            raise ConfigError(f"{KEY_ENV} must hold at least {MIN_KEY_CHARS} characters")
-        return Pseudonymizer(value.encode("utf-8"))
-    if path.exists():
-        text = path.read_text(encoding="utf-8").strip()
-        if len(text) < MIN_KEY_CHARS:
-            raise ConfigError(f"{path} holds no usable key (at least {MIN_KEY_CHARS} characters)")
-        return Pseudonymizer(text.encode("utf-8"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    text = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
-    return Pseudonymizer(text.encode("utf-8"))
+    """The secret from ``$OUTREACH_HMAC_KEY``, else from ``path``, else a new one written there."""
+    return Pseudonymizer(load_secret(path, KEY_ENV, environ))

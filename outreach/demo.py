@@ -165,7 +165,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 def serve_on(settings: Settings, sock: socket.socket) -> None:
     """Serve the app on an already bound socket until interrupted."""
-    from serving.commands import tune_process
+    from serving.runtime.tuning import tune_process
 
     tune_process()
     import uvicorn

@@ -20,7 +20,6 @@ import base64
 import dataclasses
 import hashlib
 import hmac
-import os
 import secrets
 import threading
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from core.errors import ConfigError
+from core.secrets import load_secret
 
 COOKIE = "outreach_session"
 SIGNIN_COOKIE = "outreach_signin"
@@ -39,7 +38,6 @@ CSRF_FIELD = "csrf_token"
 SESSION_SECONDS = 12 * 3600
 SIGNIN_SECONDS = 3600
 KEY_ENV = "OUTREACH_SESSION_KEY"
-MIN_KEY_CHARS = 32
 _SALT = "outreach.session.v1"
 
 
@@ -58,26 +56,7 @@ def load_key(path: Path, environ: Mapping[str, str] | None = None) -> bytes:
     Raises:
         ConfigError: a key shorter than 32 characters.
     """
-    env = os.environ if environ is None else environ
-    value = env.get(KEY_ENV)
-    if value:
-        if len(value) < MIN_KEY_CHARS:
-            raise ConfigError(f"{KEY_ENV} must hold at least {MIN_KEY_CHARS} characters")
-        return value.encode("utf-8")
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o700)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process wrote it first: use theirs
-            pass
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(secrets.token_hex(32) + "\n")
-    text = path.read_text(encoding="utf-8").strip()
-    if len(text) < MIN_KEY_CHARS:
-        raise ConfigError(f"{path} holds no usable session key (at least {MIN_KEY_CHARS} chars)")
-    return text.encode("utf-8")
+    return load_secret(path, KEY_ENV, environ)
 
 
 class Sessions:

@@ -14,14 +14,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
-from typer.models import TyperInfo
 
 from core.settings import load_settings
 from features import warehouse
 from features.households import membership_as_of
 from outreach import cli
 from serving.feedback.export import delivery_path, export_outcomes, record_id
-from serving.outcomes_cli import outcomes_app
 from serving.store import db
 from serving.store.tables import visit_outcomes
 
@@ -33,11 +31,8 @@ UNKNOWN = "H" + "0" * 24
 
 @pytest.fixture
 def with_outcomes(monkeypatch):
-    """``outreach outcomes`` mounted on the CLI for this test (until outreach/cli.py mounts it)."""
+    """The workspace's own SQLite service database, whatever the environment says."""
     monkeypatch.delenv("OUTREACH_DB_URL", raising=False)
-    if not any(g.name == "outcomes" for g in cli.app.registered_groups):
-        groups = [*cli.app.registered_groups, TyperInfo(outcomes_app, name="outcomes")]
-        monkeypatch.setattr(cli.app, "registered_groups", groups)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.models import TyperInfo
 
 from core.contracts import CONTRACTS
 from core.errors import ConfigError
@@ -23,7 +22,6 @@ from serving.feedback.export import (
     parse_month,
     record_id,
 )
-from serving.outcomes_cli import outcomes_app
 from serving.store import db
 from serving.store.tables import visit_outcomes
 
@@ -38,11 +36,8 @@ HEAD = {
 
 @pytest.fixture
 def run_cli(monkeypatch, capsys):
-    """Run ``outreach`` with the outcomes sub-app mounted; returns (exit code, stdout, stderr)."""
+    """Run ``outreach``; returns (exit code, stdout, stderr)."""
     monkeypatch.delenv("OUTREACH_DB_URL", raising=False)
-    if not any(g.name == "outcomes" for g in cli.app.registered_groups):
-        groups = [*cli.app.registered_groups, TyperInfo(outcomes_app, name="outcomes")]
-        monkeypatch.setattr(cli.app, "registered_groups", groups)
 
     def run(*args: str) -> tuple[int, str, str]:
         code = cli.main(list(args))

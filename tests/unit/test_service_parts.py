@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-import typer
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
@@ -117,10 +116,8 @@ def test_the_watcher_swaps_on_an_alias_move_and_keeps_serving_on_errors() -> Non
 
 
 def test_token_cli_prints_only_the_token_and_revokes(tmp_path) -> None:
-    from serving.commands import register
+    from outreach.cli import app
 
-    app = typer.Typer()
-    register(app)
     runner = CliRunner()
     ws = ["--workspace", str(tmp_path)]
     created = runner.invoke(app, ["token", "create", "--role", "auditor", *ws])

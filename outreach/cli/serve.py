@@ -1,13 +1,11 @@
 """CLI commands of the service: ``outreach serve`` and ``outreach token create|list|revoke``.
 
-Registered on the main app by ``serving.commands.register(app)`` (in ``outreach/cli.py``).
+Also ``outreach demo``, which runs every stage and then serves.
 Errors are :class:`~core.errors.OutreachError` (one ``error:`` line, exit 2).
 """
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +14,9 @@ import typer
 
 from core.errors import ConfigError
 from core.settings import load_settings
-from outreach.cli_options import Workspace
+from outreach.cli.app import app
+from outreach.cli.common import Workspace
+from serving.runtime import tuning
 
 token_app = typer.Typer(
     name="token",
@@ -99,20 +99,6 @@ def token_revoke(
     typer.echo(f"revoked {token_id}")
 
 
-SWITCH_INTERVAL_S = 0.0005
-"""The interpreter's thread switch interval when serving (CPython's default is 5 ms): the audit
-writer and the run watcher get the GIL back within half a millisecond of needing it, so a
-response waiting for its audit row's group commit does not wait out the event loop's slice
-(p99 of on-demand scores at 10 clients ~26 -> ~20 ms; ``bench/bench_service.py``)."""
-
-
-def tune_process() -> None:
-    """Process settings for serving: LightGBM on one thread (its OpenMP and fork do not mix,
-    FIELD-NOTES) and a short thread switch interval (:data:`SWITCH_INTERVAL_S`)."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-
-
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = (
         "127.0.0.1"
@@ -123,7 +109,7 @@ def serve(
     """Serve the API (one uvicorn worker; LightGBM on one thread)."""
     if not 0 <= port <= 65535:
         raise ConfigError("--port must be between 0 and 65535")
-    tune_process()
+    tuning.tune_process()
     import uvicorn
 
     from serving.app import create_app
@@ -186,8 +172,6 @@ def _print_tokens(tokens: list[tuple[str, str | None, str]], url: str | None) ->
         typer.echo(f"  {role:<10}{where:<11} {token}")
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``serve``, ``demo`` and the ``token`` sub-app to the main CLI."""
-    app.command("serve")(serve)
-    app.command("demo")(demo)
-    app.add_typer(token_app, name="token")
+app.command("serve")(serve)
+app.command("demo")(demo)
+app.add_typer(token_app, name="token")

@@ -1,18 +1,12 @@
 """``outreach outcomes``: visit outcomes recorded by caseworkers, back into the pipeline.
 
-A typer sub-app mounted by the composition root (``outreach/cli.py``)::
-
-    app.add_typer(outcomes_app, name="outcomes")
-
 User errors are raised as :class:`core.errors.OutreachError` and printed by ``outreach``'s
 ``main`` as one ``error:`` line with exit code 2.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -20,8 +14,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from core.settings import Settings, load_settings
-from outreach.cli_options import Workspace
+from core.reports import write_report
+from core.settings import load_settings
+from outreach.cli.app import app
+from outreach.cli.common import Workspace
 
 outcomes_app = typer.Typer(
     help="Visit outcomes recorded by caseworkers: export them as a visits delivery for ingest.",
@@ -65,7 +61,7 @@ def export(
     settings = load_settings(workspace)
     result = export_outcomes(settings, month, out)
     report = result.as_dict()
-    path = write_report(settings, report)
+    path = write_report(settings.reports_dir, REPORT_STAGE, report)
     console = Console()
     _print(console, report)
     by_reason = report["unexported_by_reason"]
@@ -99,12 +95,4 @@ def _print(console: Console, report: dict) -> None:
         console.print(left)
 
 
-def write_report(settings: Settings, report: dict) -> Path:
-    """Write the report as ``reports/outcomes-export/<UTC time>.json`` and ``latest.json``."""
-    folder = settings.reports_dir / REPORT_STAGE
-    folder.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
-    path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.json"
-    path.write_text(text, encoding="utf-8")
-    (folder / "latest.json").write_text(text, encoding="utf-8")
-    return path
+app.add_typer(outcomes_app, name="outcomes")

@@ -1,29 +1,104 @@
 """The one typed settings object that flows from the CLI (or the app factory) into every stage.
 
-Nothing here runs on import: :func:`load_settings` is called by the composition root.
+Everything configurable lives here: paths, the service database, the MLflow store, the secret
+keys, and the model and scoring configuration. It is read **once**, by :func:`load_settings`,
+from (highest first) explicit overrides (the CLI's flags), environment variables, an optional
+workspace config file (``<workspace>/outreach.toml``) and the defaults below, and then passed
+down. No stage reads the environment for its settings.
+
+Nothing here runs on import, and this module imports nothing of ours but :mod:`core.errors`.
+
+| setting | environment | ``outreach.toml`` |
+| --- | --- | --- |
+| ``workspace`` | ``OUTREACH_WORKSPACE`` | (the file lives in it) |
+| ``db_url`` | ``OUTREACH_DB_URL`` | ``db_url`` |
+| ``mlflow_uri`` | ``OUTREACH_MLFLOW_URI`` | ``mlflow_uri`` |
+| ``hmac_key`` | ``OUTREACH_HMAC_KEY`` | never (a secret) |
+| ``session_key`` | ``OUTREACH_SESSION_KEY`` | never (a secret) |
+| ``model.*`` | | ``[model]`` |
+| ``scoring.*`` | | ``[scoring]`` |
+
+Example:
+    >>> s = load_settings(Path("/tmp/ws"), environ={})
+    >>> s.raw_dir, s.scoring.capacity_share
+    (PosixPath('/tmp/ws/data/raw'), 0.05)
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from core.errors import ConfigError
 
 WORKSPACE_ENV = "OUTREACH_WORKSPACE"
 DB_URL_ENV = "OUTREACH_DB_URL"
+MLFLOW_URI_ENV = "OUTREACH_MLFLOW_URI"
+HMAC_KEY_ENV = "OUTREACH_HMAC_KEY"
+SESSION_KEY_ENV = "OUTREACH_SESSION_KEY"
+CONFIG_FILE = "outreach.toml"
+"""The optional workspace config file (TOML), read by :func:`load_settings`."""
+
+
+class ModelConfig(BaseModel):
+    """How the hardship model is trained (``[model]`` in ``outreach.toml``).
+
+    Attributes:
+        seed: the seed of every random draw of training (LightGBM, splits, bootstrap).
+        capacities: the list sizes, as shares of households, at which metrics are reported.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seed: int = 20240601
+    capacities: tuple[float, ...] = (0.01, 0.02, 0.05)
+
+
+class ScoringConfig(BaseModel):
+    """How lists are cut (``[scoring]`` in ``outreach.toml``; ``outreach score``'s flags win).
+
+    Attributes:
+        level: the jurisdiction of a list: ``township`` (9-digit code) or ``village`` (12-digit).
+        capacity_share: list size as a share of the jurisdiction's households.
+        capacity: a fixed list size per jurisdiction (overrides the share).
+        exploration_share: the share of each list drawn at random.
+        seed: the seed of the exploration draws.
+        chunk_rows: households per committed chunk (a killed run resumes after the last one).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    level: str = Field("township", pattern="^(township|village)$")
+    capacity_share: float = Field(0.05, gt=0, le=1)
+    capacity: int | None = Field(None, ge=1)
+    exploration_share: float = Field(0.03, ge=0, lt=1)
+    seed: int = 0
+    chunk_rows: int = Field(20_000, ge=1)
 
 
 class Settings(BaseModel):
-    """Paths and defaults shared by every command.
+    """Paths, stores, secrets and configs shared by every command.
 
     Attributes:
         workspace: the folder that holds all generated state.
         params_dir: the dated policy parameter files (read by the simulator and the rules);
             ``None`` means the ones shipped in ``policies/params``.
         db_url: the service database URL when not the workspace's SQLite file
-            (``OUTREACH_DB_URL``, e.g. ``postgresql://user@host/db``); secret, as it may hold a
-            password.
+            (e.g. ``postgresql://user@host/db``); secret, as it may hold a password.
+        mlflow_uri: the MLflow tracking and registry URI when not the workspace's SQLite store.
+        hmac_key: the key of the pseudonymous person and household keys, when given in the
+            environment; else it is kept in :attr:`secret_path`.
+        session_key: the key that signs page sessions, when given in the environment; else it
+            is kept in :attr:`session_key_path`.
+        model: the model configuration.
+        scoring: the scoring configuration.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -31,6 +106,11 @@ class Settings(BaseModel):
     workspace: Path
     params_dir: Path | None = None
     db_url: SecretStr | None = None
+    mlflow_uri: SecretStr | None = None
+    hmac_key: SecretStr | None = None
+    session_key: SecretStr | None = None
+    model: ModelConfig = ModelConfig()
+    scoring: ScoringConfig = ScoringConfig()
 
     @property
     def data_dir(self) -> Path:
@@ -68,6 +148,11 @@ class Settings(BaseModel):
         return self.workspace / "secrets" / "hmac.key"
 
     @property
+    def session_key_path(self) -> Path:
+        """The key that signs page sessions (generated on first use, mode 0600)."""
+        return self.workspace / "secrets" / "session.key"
+
+    @property
     def service_db_url(self) -> str:
         """The service database written by scoring and read by the service (may hold a password:
         log it only through ``serving.store.db.safe_url``)."""
@@ -75,20 +160,90 @@ class Settings(BaseModel):
             return self.db_url.get_secret_value()
         return f"sqlite:///{self.data_dir / 'service.sqlite3'}"
 
+    @property
+    def tracking_uri(self) -> str:
+        """The MLflow tracking and registry URI (may hold a password)."""
+        if self.mlflow_uri is not None:
+            return self.mlflow_uri.get_secret_value()
+        return f"sqlite:///{(self.models_dir / 'mlflow.db').absolute()}"
 
-def load_settings(workspace: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
-    """Build the settings: an explicit workspace wins, then ``OUTREACH_WORKSPACE``, then the cwd.
+    def key_environ(self) -> dict[str, str]:
+        """The secret keys given in the environment, as the key loaders read them."""
+        out = {}
+        if self.hmac_key is not None:
+            out[HMAC_KEY_ENV] = self.hmac_key.get_secret_value()
+        if self.session_key is not None:
+            out[SESSION_KEY_ENV] = self.session_key.get_secret_value()
+        return out
 
-    The service database is ``OUTREACH_DB_URL`` when set, else a SQLite file in the workspace.
+    def config_hash(self, *sections: str) -> str:
+        """A short hash of configuration sections (``"model"``, ``"scoring"``), recorded by
+        training and scoring runs so that a run says which configuration made it.
 
-    Example:
-        >>> load_settings(Path("/tmp/ws"), environ={}).raw_dir
-        PosixPath('/tmp/ws/data/raw')
+        Secrets and paths never enter it: two workspaces with the same configuration have the
+        same hash.
+
+        Example:
+            >>> load_settings(Path("/a"), environ={}).config_hash("scoring") == load_settings(
+            ...     Path("/b"), environ={}).config_hash("scoring")
+            True
+        """
+        parts = {name: getattr(self, name).model_dump(mode="json") for name in sections}
+        text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+        return "C" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not a TOML file ({' '.join(str(exc).split())})") from None
+    allowed = {"db_url", "mlflow_uri", "params_dir", "model", "scoring"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting {unknown[0]!r} (known: {sorted(allowed)})")
+    return data
+
+
+def load_settings(
+    workspace: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings once: overrides, then the environment, then ``outreach.toml``.
+
+    Args:
+        workspace: an explicit workspace (``--workspace``); else ``OUTREACH_WORKSPACE``, else
+            the current folder.
+        environ: the environment to read (default: the process's).
+        overrides: settings given by flags (``scoring={...}`` merges into the scoring section).
+
+    Raises:
+        ConfigError: a malformed config file or an invalid value, in one line.
     """
     env = os.environ if environ is None else environ
     if workspace is None:
         workspace = Path(env[WORKSPACE_ENV]) if env.get(WORKSPACE_ENV) else Path.cwd()
-    return Settings(
-        workspace=workspace.expanduser().absolute(),
-        db_url=env.get(DB_URL_ENV) or None,
-    )
+    workspace = workspace.expanduser().absolute()
+    values: dict[str, Any] = _read_config_file(workspace / CONFIG_FILE)
+    for key, var in (
+        ("db_url", DB_URL_ENV),
+        ("mlflow_uri", MLFLOW_URI_ENV),
+        ("hmac_key", HMAC_KEY_ENV),
+        ("session_key", SESSION_KEY_ENV),
+    ):
+        if env.get(var):
+            values[key] = env[var]
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(values.get(key), Mapping):
+            values[key] = {**values[key], **value}
+        else:
+            values[key] = value
+    try:
+        return Settings(workspace=workspace, **values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"setting {where}: {err['msg']}") from None

@@ -51,9 +51,13 @@ test-unit: venv
 test-integration: venv
 	$(BIN)/python -m pytest tests/integration -p no:cacheprovider
 
+## Style, format, and the layer contract (pyproject.toml [tool.importlinter]): outreach > serving >
+## training > features | simulator > policies > core; the pipeline never imports the simulator
+## (but the truth evaluator); no import cycle between our modules.
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 docs: venv
 	$(BIN)/outreach contracts

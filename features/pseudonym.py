@@ -1,7 +1,10 @@
 """Pseudonymous keys: keyed hashes (HMAC-SHA256) of normalized identifiers.
 
 The key is kept outside the repository: ``$OUTREACH_HMAC_KEY`` when set, else a file in the
-workspace (``secrets/hmac.key``, mode 0600) generated on first use. Without the key nobody can
+workspace (``secrets/hmac.key``, mode 0600) generated on first use. Stages do not read the
+environment themselves: they call
+``load_pseudonymizer(settings.secret_path, environ=settings.key_environ())``, so the key given to
+:func:`core.settings.load_settings` is the one used. Without the key nobody can
 turn a person key back into an ID number by hashing every possible number. The warehouse stores a
 fingerprint of the key and refuses to mix keys made with two different secrets.
 """

@@ -26,7 +26,7 @@ Tables written by ``outreach link``:
 - ``persons``: one row per resolved person.
 - ``memberships``: one row per civil-registry record: which household a person joined or left,
   when, and how sure the link is. The household as of a date is the person's latest row with
-  ``event_date`` and ``evidence_date`` on or before it (see ``features.households``).
+  ``event_date`` and ``evidence_date`` on or before it (see ``features.linkage.households``).
 """
 
 from __future__ import annotations

@@ -36,33 +36,27 @@ def ingest(
     workspace: Workspace = None,
 ) -> None:
     """Validate agency deliveries into the warehouse: quarantine bad rows, reconcile every file."""
-    from features import warehouse
-    from features.ingest import ingest as run_ingest
-    from features.ingest import summarize
-    from features.pseudonym import load_pseudonymizer
+    from features.ingest.stage import IngestOptions, run
 
     settings = settings_for(workspace)
-    source = raw if raw is not None else settings.raw_dir
-    keys = load_pseudonymizer(settings.secret_path)
     console = new_console()
-    with warehouse.connect(settings.warehouse_path) as con, progress_bar(console, "ingest") as bar:
+    with progress_bar(console, "ingest") as bar:
         task = bar.add_task("deliveries", total=None)
-        results = run_ingest(
-            con, source, keys, encoding,
+        report = run(
+            settings,
+            IngestOptions(raw=raw, encoding=encoding),
             progress=lambda done, total, agency: bar.update(
                 task, completed=done, total=total, description=agency
             ),
-        )  # fmt: skip
-    report = summarize(results)
-    path = write_report(settings.reports_dir, "ingest", report)
-    _print_ingest(console, report)
-    for line in report["rejected"]:
+        )
+    data = report.as_dict()
+    path = write_report(settings.reports_dir, "ingest", data)
+    _print_ingest(console, data)
+    for line in report.rejected:
         print(f"rejected: {line}", file=sys.stderr)
     console.print(f"report: {path}")
-    if not report["reconciles"]:
-        raise OutreachError("the reconciliation failed: received != accepted + quarantined")
-    if report["rejected"]:
-        raise OutreachError(f"{len(report['rejected'])} deliveries rejected (see above)")
+    if report.failure is not None:
+        raise OutreachError(report.failure)
 
 
 def _print_ingest(console: Console, report: dict) -> None:

@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from core.errors import OutreachError
 from core.reports import write_report
 from outreach.cli.app import app
 from outreach.cli.common import (
@@ -50,32 +49,26 @@ def link(
     workspace: Workspace = None,
 ) -> None:
     """Resolve records to persons and persons to households (or deduplicate any person table)."""
-    from features.pseudonym import load_pseudonymizer
+    from features.linkage.stage import LinkOptions, TableOptions, run, run_table
 
     settings = settings_for(workspace)
-    keys = load_pseudonymizer(settings.secret_path)
     console = new_console()
     if table is not None or map_ is not None or out is not None:
-        _link_table(console, settings, keys, table, map_, out, encoding)
+        options = TableOptions(table=table, map=map_, out=out, encoding=encoding)
+        with progress_bar(console, "link") as bar:
+            task = bar.add_task("", total=None)
+            result = run_table(
+                settings, options, progress=lambda msg: bar.update(task, description=msg)
+            )
+        _print_table(console, table, result.notes)
+        path = write_report(settings.reports_dir, "link-table", result.as_dict())
+        console.print(f"wrote {result.output} (report: {path})")
         return
-    from features import warehouse
-    from features.linkage import link as run_link
-
-    if not settings.warehouse_path.exists():
-        raise OutreachError(f"no warehouse at {settings.warehouse_path}; run `outreach ingest`")
-    if truth is not None and not (truth / "records").is_dir():
-        raise OutreachError(f"--truth {truth} has no records/ folder")
-    with warehouse.connect(settings.warehouse_path) as con, progress_bar(console, "link") as bar:
-        if truth is None:
-            row = warehouse.fetch_one(con, "SELECT value FROM meta WHERE key = 'raw_dir'")
-            truth = Path(row[0]) / "truth" if row else None
+    with progress_bar(console, "link") as bar:
         task = bar.add_task("", total=None)
-        report = run_link(
-            con,
-            keys,
-            settings.data_dir / "linkage" / "model.json",
-            retrain=retrain,
-            truth_dir=truth if truth is not None and truth.is_dir() else None,
+        report = run(
+            settings,
+            LinkOptions(retrain=retrain, truth=truth),
             progress=lambda msg: bar.update(task, description=msg),
         )
     data = report.as_dict()
@@ -84,37 +77,13 @@ def link(
     console.print(f"report: {path}")
 
 
-def _link_table(console, settings, keys, table, map_, out, encoding) -> None:
-    from core.errors import ConfigError
-    from features.ingest import read_table
-    from features.linkage import link_table, parse_map
-
-    if table is None or map_ is None or out is None:
-        raise ConfigError("--table, --map and --out go together")
-    if out.suffix not in (".csv", ".parquet"):
-        raise ConfigError("--out must end in .csv or .parquet")
-    if out.resolve() == table.resolve():
-        raise ConfigError("--out must differ from --table (the input is never changed)")
-    frame = read_table(table, encoding)
-    mapping = parse_map(map_, list(frame.columns))
-    with progress_bar(console, "link") as bar:
-        bar.add_task(f"{len(frame):,} rows", total=None)
-        result, notes = link_table(frame, mapping, keys)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".csv":
-        result.to_csv(out, index=False, encoding="utf-8")
-    else:
-        result.to_parquet(out, index=False)
-    table_ = Table(title=f"Linked {table.name}")
-    table_.add_column("figure")
-    table_.add_column("value", justify="right")
+def _print_table(console: Console, table: Path, notes: dict) -> None:
+    out = Table(title=f"Linked {table.name}")
+    out.add_column("figure")
+    out.add_column("value", justify="right")
     for k, v in notes.items():
-        table_.add_row(k, str(v))
-    console.print(table_)
-    path = write_report(
-        settings.reports_dir, "link-table", {"input": table.name, "output": str(out), **notes}
-    )
-    console.print(f"wrote {out} (report: {path})")
+        out.add_row(k, str(v))
+    console.print(out)
 
 
 def _print_link(console: Console, data: dict) -> None:

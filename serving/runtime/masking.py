@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from core.idnumber import mask_name
-from features.households import JOIN_EVENTS, date_literal
+from features.linkage.households import JOIN_EVENTS, date_literal
 
 _CHUNK = 500
 

@@ -16,8 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from core import idnumber
+from core.settings import load_settings
 from features import warehouse
-from features.ingest import REASONS, ingest, summarize
+from features.ingest import REASONS, IngestOptions, ingest, stage, summarize
 from features.pseudonym import Pseudonymizer
 from outreach.cli import main
 
@@ -401,3 +402,18 @@ def test_a_second_source_of_the_same_month(fixture_world, tmp_path):
     _reconciles(con, r)
     for bad in ("visits/2023-03-Outreach.parquet", "visits/2023-03-.parquet"):
         assert res[bad].status == "rejected" and "file name must be" in res[bad].reason
+
+
+def test_the_stage_takes_its_key_from_the_settings(fixture_world, tmp_path, monkeypatch):
+    """``run`` uses the settings' HMAC key, never the process environment, and reports data."""
+    raw = _raw(tmp_path, {"visits/2023-03.parquet": _sample(fixture_world, "visits", n=5)})
+    monkeypatch.setenv("OUTREACH_HMAC_KEY", "e" * 40)  # must not be read by the stage
+    key = "s" * 40
+    settings = load_settings(tmp_path / "ws", environ={"OUTREACH_HMAC_KEY": key})
+    report = stage.run(settings, IngestOptions(raw=raw))
+    assert report.failure is None and report.as_dict()["by_agency"]["visits"]["accepted"] == 1
+    assert list(report.as_dict()) == list(summarize([]))
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        fingerprint = con.execute("SELECT value FROM meta WHERE key = 'hmac_fingerprint'")
+        assert fingerprint.fetchall()[0][0] == Pseudonymizer(key.encode()).fingerprint
+    assert not settings.secret_path.exists()

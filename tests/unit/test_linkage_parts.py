@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from core import idnumber
 from core.errors import ConfigError
+from core.settings import load_settings
 from features.linkage import id_corrections, normalize_name, pairwise_counts, parse_map
+from features.linkage.stage import TableOptions, TableReport, run_table
 from features.pseudonym import Pseudonymizer, load_pseudonymizer
 
 BODY = st.tuples(
@@ -96,3 +98,15 @@ def test_keys_are_keyed_and_stable(tmp_path):
     assert load_pseudonymizer(tmp_path / "none", environ=env).secret == b"x" * 40
     with pytest.raises(ConfigError, match="at least 32 characters"):
         load_pseudonymizer(tmp_path / "none", environ={"OUTREACH_HMAC_KEY": "short"})
+
+
+def test_table_stage_refuses_bad_paths_before_reading(tmp_path):
+    settings = load_settings(tmp_path, environ={"OUTREACH_HMAC_KEY": "k" * 40})
+    src = tmp_path / "in.csv"
+    with pytest.raises(ConfigError, match="go together"):
+        run_table(settings, TableOptions(map="name=a", out=tmp_path / "o.csv"))
+    with pytest.raises(ConfigError, match="must differ"):
+        run_table(settings, TableOptions(table=src, map="name=a", out=src))
+    assert not settings.secret_path.exists()  # the key came from the settings
+    report = TableReport("in.csv", "o.csv", {"rows": 2})
+    assert report.as_dict() == {"input": "in.csv", "output": "o.csv", "rows": 2}

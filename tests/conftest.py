@@ -23,6 +23,8 @@ pytest_plugins = [
 FIXTURE_HOUSEHOLDS = 400
 FIXTURE_MONTHS = 24
 FIXTURE_SEED = 7
+FIXTURE_HMAC_KEY = "fixture-county-key-0123456789abcdef0123456789abcdef"
+"""The fixture county's pseudonym key: a test key, in the repository on purpose."""
 
 
 @pytest.fixture(scope="session")
@@ -63,10 +65,16 @@ def default_checks(default_world):
 
 @pytest.fixture(scope="session")
 def fixture_workspace(fixture_world, tmp_path_factory) -> Path:
-    """A workspace where the fixture county has been ingested and linked (by the CLI)."""
+    """A workspace where the fixture county has been ingested and linked (by the CLI), with a
+    fixed HMAC key (:data:`FIXTURE_HMAC_KEY`), so that its keys and every output are the same in
+    every session (tests/integration/test_outputs_unchanged.py compares them)."""
     from outreach.cli import main
 
     ws = tmp_path_factory.mktemp("workspace")
+    key = ws / "secrets" / "hmac.key"
+    key.parent.mkdir(mode=0o700)
+    key.write_text(FIXTURE_HMAC_KEY + "\n", encoding="utf-8")
+    key.chmod(0o600)
     assert main(["ingest", "--raw", str(fixture_world), "--workspace", str(ws)]) == 0
     assert main(["link", "--workspace", str(ws)]) == 0
     return ws

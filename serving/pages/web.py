@@ -105,17 +105,13 @@ class Pages:
         self.caches: dict[str, Any] = {}
         self.model_data = ModelDataCache()
 
-    @property
-    def session_key_path(self) -> Path:
-        """Where the session signing key is kept (created 0600 on first use)."""
-        return self.settings.workspace / "secrets" / "session.key"
-
     def sessions(self) -> Sessions:
         """The session signer (the key is read or created on first use)."""
         if self._sessions is None:
             with self._lock:
                 if self._sessions is None:
-                    self._sessions = Sessions(load_key(self.session_key_path))
+                    key = load_key(self.settings.session_key_path, self.settings.key_environ())
+                    self._sessions = Sessions(key)
         return self._sessions
 
 

@@ -1,0 +1,85 @@
+"""Outputs unchanged: the fixture county's snapshots and scores equal those of the code before the
+redesign of issue 13 (commit dcdc7a1), to the byte of every value.
+
+The reference digests below were made by running that commit's CLI through the same steps as the
+session fixtures (simulate 400 households x 24 months, seed 7; ingest; link; features 2023-01-31
+to 2024-12-31; train; score 2024-12-31) with the fixture's HMAC key. A change that moves any
+value of any household moves a digest. Only the columns named in :data:`IGNORED` are left out:
+run ids, timestamps and configuration hashes.
+
+When a change *should* move outputs (a new feature, a model change), re-make the digests with the
+changed code and say in the commit what moved and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from outreach.cli import main
+
+pytestmark = pytest.mark.integration
+
+IGNORED = {"run_id", "started_at", "finished_at", "config_hash", "created_at", "recorded_at"}
+"""Columns that name or time a run, not its results."""
+TABLES = ("score_runs", "scores", "eligibility", "list_entries")
+REFERENCE = {
+    "snapshot 2023-01-31": "9bd0ec8f6b6fe582",
+    "snapshot 2023-06-30": "f62d593de9edc930",
+    "snapshot 2023-12-31": "30e590673fd1d7e6",
+    "snapshot 2024-02-29": "ae615a0a3c4f2c14",
+    "snapshot 2024-06-30": "99c361c574659f74",
+    "snapshot 2024-12-31": "023ef309c5c048a0",
+    "score_runs": "d33fd697f34e5fe2",
+    "scores": "746a849fad733794",
+    "eligibility": "7840ef03db36ac1c",
+    "list_entries": "aca72d453f85cc7e",
+}
+
+
+def _digest(rows: list) -> str:
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(json.dumps(row, default=str, ensure_ascii=False).encode())
+    return h.hexdigest()[:16]
+
+
+def _snapshot_digest(path: Path) -> str:
+    table = pq.read_table(path)
+    rows = sorted(json.dumps(r, default=str, sort_keys=True) for r in table.to_pylist())
+    return _digest([table.schema.names, *rows])
+
+
+def _table_digest(con: sqlite3.Connection, table: str) -> str:
+    cols = [c[1] for c in con.execute(f"PRAGMA table_info({table})") if c[1] not in IGNORED]
+    rows = con.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
+    return _digest([cols, *sorted(json.dumps(r, default=str) for r in rows)])
+
+
+@pytest.fixture(scope="module")
+def scored(trained_workspace, tmp_path_factory) -> Path:
+    ws = tmp_path_factory.mktemp("unchanged") / "ws"
+    shutil.copytree(trained_workspace, ws)
+    assert main(["score", "--as-of", "2024-12-31", "--workspace", str(ws)]) == 0
+    return ws
+
+
+@pytest.mark.parametrize("name", [k for k in REFERENCE if k.startswith("snapshot")])
+def test_snapshots_are_unchanged(scored, name):
+    path = scored / "data" / "snapshots" / name.split()[1] / "features.parquet"
+    assert _snapshot_digest(path) == REFERENCE[name]
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_scores_eligibility_and_lists_are_unchanged(scored, table):
+    con = sqlite3.connect(scored / "data" / "service.sqlite3")
+    try:
+        assert _table_digest(con, table) == REFERENCE[table]
+    finally:
+        con.close()

@@ -22,7 +22,8 @@ import pytest
 from core import idnumber
 from features.vectors.build import read_snapshot_metadata
 from features.vectors.catalogue import FEATURE_SET_VERSION
-from outreach.cli import as_of_dates, main
+from outreach.cli import main
+from outreach.cli.common import as_of_dates
 
 pytestmark = pytest.mark.integration
 

@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import policies
-from features.households import membership_as_of
+from core.months import add_months
+from features.linkage.households import membership_as_of
 from features.vectors.build import (
     LOW_CONFIDENCE,
     build_snapshot,
-    months_before,
     read_snapshot_metadata,
     snapshot_report,
     snapshot_schema,
@@ -419,6 +419,6 @@ def test_write_snapshot_and_report(county, params, tmp_path) -> None:
     json.dumps(report)
 
 
-def test_months_before() -> None:
-    assert months_before(date(2024, 3, 31), 1) == date(2024, 2, 29)
-    assert months_before(date(2024, 1, 15), 13) == date(2022, 12, 15)
+def test_windows_count_back_with_core_months() -> None:
+    assert add_months(date(2024, 3, 31), -1) == date(2024, 2, 29)
+    assert add_months(date(2024, 1, 15), -13) == date(2022, 12, 15)

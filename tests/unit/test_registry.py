@@ -13,6 +13,7 @@ import policies
 from core.contracts import CONTRACTS
 from features.vectors.build import build_snapshot, snapshot_schema
 from features.vectors.catalogue import (
+    DERIVED,
     DTYPES,
     FEATURES,
     GROUPS,
@@ -23,6 +24,7 @@ from features.vectors.catalogue import (
     registry_json,
     render_markdown,
 )
+from features.vectors.sources import LOOKBACK
 from features.warehouse import create_schema
 from policies.parameters import load_parameters
 
@@ -111,5 +113,24 @@ def test_markdown_lists_every_feature_and_key() -> None:
 def test_docs_file_is_up_to_date() -> None:
     path = REPO / "docs" / "features.md"
     assert path.read_text(encoding="utf-8") == render_markdown() + "\n", (
-        "docs/features.md is stale: regenerate it with features.vectors.catalogue.render_markdown()"
+        "docs/features.md is stale: regenerate it with features.vectors.catalogue.write_docs()"
     )
+
+
+def test_modules_follow_group_order() -> None:
+    """Snapshot columns come grouped, in GROUPS order (the docs and the drift report rely on it)."""
+    order = list(GROUPS)
+    groups = [f.group for f in FEATURES]
+    assert groups == sorted(groups, key=order.index)
+
+
+@pytest.mark.parametrize("f", FEATURES, ids=lambda f: f.name)
+def test_sql_reads_the_declared_window(f) -> None:
+    """A windowed aggregate filters on its window ({start}) or reads a row source holding just
+    that many months; a state (as_of, ever) or a derived feature has no {start}."""
+    if f.months is None or f.rows == DERIVED:
+        assert "{start}" not in f.sql, f.name
+    elif f.rows in LOOKBACK:
+        assert f.months <= LOOKBACK[f.rows], f.name
+    else:
+        assert "{start}" in f.sql, f.name

@@ -1,0 +1,110 @@
+"""Early warning: serious illness, chronic disease and hospital admissions."""
+
+from __future__ import annotations
+
+from features.vectors.catalogue.declaration import CLAIMS, MED, SERIOUS, Feature
+from features.vectors.sql import count, distinct_persons, flag, months_since
+
+_SERIOUS_12M = "diagnosis_group = 'serious_illness' AND event_date > {start}"
+
+FEATURES = (
+    Feature(
+        name="serious_illness_12m",
+        zh="近12个月有重大疾病",
+        en="serious illness in the last 12 months",
+        unit="flag",
+        group="early_warning_illness",
+        window="12m",
+        sources=(MED,),
+        rows=CLAIMS,
+        sql=flag(_SERIOUS_12M),
+        dtype="bool",
+        direction=1,
+        reason_zh="近12个月家庭成员有重大疾病就医记录",
+        reason_en="a member had claims for a serious illness in the last 12 months",
+        reason_zh_false="近12个月无重大疾病就医记录",
+        reason_en_false="no serious-illness claims in the last 12 months",
+    ),
+    Feature(
+        name="serious_illness_members_12m",
+        zh="近12个月重大疾病人数",
+        en="members with serious illness, 12m",
+        unit="persons",
+        group="early_warning_illness",
+        window="12m",
+        sources=(MED,),
+        rows=CLAIMS,
+        sql=distinct_persons(_SERIOUS_12M),
+        dtype="int",
+        direction=1,
+        reason_zh="近12个月有 {value:d} 名家庭成员因重大疾病就医",
+        reason_en="{value:d} member(s) had claims for a serious illness in the last 12 months",
+    ),
+    Feature(
+        name="inpatient_admissions_12m",
+        zh="近12个月住院次数",
+        en="inpatient admissions, 12m",
+        unit="admissions",
+        group="early_warning_illness",
+        window="12m",
+        sources=(MED,),
+        rows=CLAIMS,
+        sql=count("claim_type = 'inpatient' AND event_date > {start}"),
+        dtype="int",
+        direction=1,
+        reason_zh="近12个月家庭成员住院 {value:d} 次",
+        reason_en="{value:d} inpatient admission(s) in the last 12 months",
+    ),
+    Feature(
+        name="months_since_serious_onset",
+        zh="重大疾病首次就医距今月数",
+        en="months since the first serious-illness claim",
+        unit="months",
+        group="early_warning_illness",
+        window="15m",
+        sources=(MED,),
+        rows=SERIOUS,
+        sql=months_since("MIN(CASE WHEN event_date > {start} THEN event_date END)"),
+        dtype="float",
+        direction=0,
+        nullable=True,
+        reason_zh="{value:.0f} 个月前首次因重大疾病就医",
+        reason_en="first claim for a serious illness {value:.0f} month(s) ago",
+        note="calendar months since the earliest serious-illness claim in the last 15 months; "
+        "null when there is none (early months of an illness carry the most risk)",
+    ),
+    Feature(
+        name="serious_oop_growth",
+        zh="重大疾病自付费用增长倍数",
+        en="growth of serious-illness out-of-pocket costs",
+        unit="ratio",
+        group="early_warning_illness",
+        window="15m",
+        sources=(MED,),
+        rows=SERIOUS,
+        sql="CASE WHEN SUM(CASE WHEN mi = first_mi THEN oop ELSE 0 END) > 0 "
+        "THEN CAST(SUM(CASE WHEN mi = last_mi THEN oop ELSE 0 END) AS DOUBLE) "
+        "/ SUM(CASE WHEN mi = first_mi THEN oop ELSE 0 END) ELSE 0.0 END",
+        dtype="float",
+        direction=1,
+        reason_zh="重大疾病最近一个月自付费用是首月的 {value:.1f} 倍",
+        reason_en="serious-illness costs in the latest month are {value:.1f}x the first month's",
+        note="out-of-pocket on serious-illness claims in the latest claim month / in the first "
+        "claim month, within 15 months; 0 when there are none",
+    ),
+    Feature(
+        name="chronic_members_12m",
+        zh="近12个月慢性病人数",
+        en="members with chronic-disease claims, 12m",
+        unit="persons",
+        group="early_warning_illness",
+        window="12m",
+        sources=(MED,),
+        rows=CLAIMS,
+        sql=distinct_persons("diagnosis_group = 'chronic' AND event_date > {start}"),
+        dtype="int",
+        direction=1,
+        reason_zh="{value} 名家庭成员近12个月有慢性病就医记录",
+        reason_en="{value} member(s) had chronic-disease claims in the last 12 months",
+    ),
+)

@@ -61,6 +61,7 @@ lint: venv
 
 docs: venv
 	$(BIN)/outreach contracts
+	$(BIN)/python -c "from features.vectors.catalogue import write_docs; write_docs()"
 	$(BIN)/python -c "import policies; from policies.parameters import load_parameters, render_parameters_markdown as r; open('docs/parameters.md','w',encoding='utf-8').write(r(load_parameters(policies.PARAMS_DIR)))"
 
 bench: venv

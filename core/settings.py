@@ -80,7 +80,7 @@ class ScoringConfig(BaseModel):
     capacity: int | None = Field(None, ge=1)
     exploration_share: float = Field(0.03, ge=0, lt=1)
     seed: int = 0
-    chunk_rows: int = Field(20_000, ge=1)
+    chunk_rows: int = Field(50_000, ge=1)
 
 
 class Settings(BaseModel):

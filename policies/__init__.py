@@ -1,4 +1,8 @@
-"""Versioned policy parameters and (later) eligibility rules, kept as data beside their tests."""
+"""Policies as code: the rule model (tri-state logic, conditions), the dated parameters and
+their loader, and the programs' rules (``policies/rules``), kept as data beside their tests.
+
+Imports nothing of ours but :mod:`core`; features, training and the simulator import it.
+"""
 
 from pathlib import Path
 

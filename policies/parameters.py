@@ -24,250 +24,36 @@ Example:
 
 from __future__ import annotations
 
-import bisect
-import difflib
-import hashlib
-import json
-import math
 import re
-from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
 from core.errors import ParameterError
 from policies import PARAMS_DIR
-
-ALLOWED_UNITS: frozenset[str] = frozenset(
-    {
-        "CNY/person/month",
-        "CNY/person/year",
-        "CNY/month",
-        "CNY/year",
-        "CNY",
-        "ratio",
-        "multiple",
-        "share",
-        "months",
-        "years",
-        "count",
-        "flag",
-    }
+from policies.parameter_set import (
+    ALLOWED_UNITS,
+    NAME_PATTERN,
+    DatedValue,
+    Parameter,
+    ParameterSet,
 )
-"""The closed set of units a parameter may declare."""
+from policies.parameters_doc import render_parameters_markdown
 
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
-"""Parameter names: lowercase dotted words, the first word naming the program area."""
+__all__ = [
+    "ALLOWED_UNITS",
+    "NAME_PATTERN",
+    "DatedValue",
+    "Parameter",
+    "ParameterSet",
+    "load_parameters",
+    "render_parameters_markdown",
+]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-def _check_number(v: Any, where: str) -> None:
-    if isinstance(v, bool):
-        return
-    if not isinstance(v, int | float):
-        raise ValueError(f"{where} must be a number or a mapping of names to numbers, got {v!r}")
-    if not math.isfinite(v) or v < 0:
-        raise ValueError(f"{where} must be a finite number >= 0, got {v!r}")
-
-
-class DatedValue(BaseModel):
-    """One value of a parameter, in force from its effective date.
-
-    Attributes:
-        value: a number (or a flag), or a small mapping of category names to numbers, e.g.
-            ``{tekun: 0.70, dibao: 0.70}``.
-        source: where the value comes from: a source tag of DOMAIN.md (``[S24]``) or
-            ``PLACEHOLDER - unverified`` with a reason.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    value: Any
-    source: str
-
-    @field_validator("value")
-    @classmethod
-    def _check_value(cls, v: Any) -> Any:
-        if isinstance(v, dict):
-            if not v:
-                raise ValueError("value is an empty mapping")
-            for key, item in v.items():
-                if not isinstance(key, str):
-                    raise ValueError(f"value keys must be names, got {key!r}")
-                _check_number(item, f"value[{key}]")
-            return v
-        if v is None:
-            raise ValueError("value is empty")
-        _check_number(v, "value")
-        return v
-
-    @field_validator("source")
-    @classmethod
-    def _check_source(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("source is empty")
-        return v
-
-
-class Parameter(BaseModel):
-    """A named policy parameter with its dated values.
-
-    Attributes:
-        description: what the parameter means, in English.
-        description_zh: the official Chinese term, when there is one.
-        unit: one of :data:`ALLOWED_UNITS`.
-        values: effective date -> value; kept sorted by date.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    description: str
-    description_zh: str | None = None
-    unit: str
-    values: dict[date, DatedValue]
-
-    @field_validator("description")
-    @classmethod
-    def _check_description(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("description is empty")
-        return v
-
-    @field_validator("unit")
-    @classmethod
-    def _check_unit(cls, v: str) -> str:
-        if v not in ALLOWED_UNITS:
-            raise ValueError(f"unknown unit {v!r} (allowed: {', '.join(sorted(ALLOWED_UNITS))})")
-        return v
-
-    @field_validator("values")
-    @classmethod
-    def _check_values(cls, v: dict[date, DatedValue]) -> dict[date, DatedValue]:
-        if not v:
-            raise ValueError("no dated values")
-        return dict(sorted(v.items()))
-
-    @model_validator(mode="after")
-    def _check_consistency(self) -> Parameter:
-        kinds = {isinstance(dv.value, dict) for dv in self.values.values()}
-        if len(kinds) > 1:
-            raise ValueError("values mix numbers and mappings across dates")
-        for day, dv in self.values.items():
-            items = dv.value.values() if isinstance(dv.value, dict) else [dv.value]
-            if self.unit == "share" and any(not 0 <= x <= 1 for x in items):
-                raise ValueError(f"{day.isoformat()}: a share must lie between 0 and 1")
-            flags = [isinstance(x, bool) for x in items]
-            if self.unit == "flag" and not all(flags):
-                raise ValueError(f"{day.isoformat()}: a flag must be true or false")
-            if self.unit != "flag" and any(flags):
-                raise ValueError(f"{day.isoformat()}: true/false values need unit 'flag'")
-        return self
-
-
-class ParameterSet:
-    """All parameters, looked up by name and date.
-
-    Args:
-        parameters: parameter name -> :class:`Parameter`.
-        origins: parameter name -> the file it was read from (for messages and docs).
-
-    Example:
-        >>> p = Parameter(description="x", unit="ratio",
-        ...               values={date(2021, 1, 1): DatedValue(value=1.5, source="[S6]")})
-        >>> ParameterSet({"near_dibao.multiplier": p}).get("near_dibao.multiplier",
-        ...                                                 date(2022, 5, 1))
-        1.5
-    """
-
-    def __init__(
-        self, parameters: Mapping[str, Parameter], origins: Mapping[str, str] | None = None
-    ) -> None:
-        self._params: dict[str, Parameter] = dict(sorted(parameters.items()))
-        self._origins: dict[str, str] = dict(origins or {})
-        self._dates: dict[str, list[date]] = {n: list(p.values) for n, p in self._params.items()}
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._params
-
-    def __len__(self) -> int:
-        return len(self._params)
-
-    def names(self) -> list[str]:
-        """All parameter names, sorted."""
-        return list(self._params)
-
-    def parameter(self, name: str) -> Parameter:
-        """The full definition of one parameter.
-
-        Raises:
-            ParameterError: the name is unknown.
-        """
-        try:
-            return self._params[name]
-        except KeyError:
-            close = difflib.get_close_matches(name, self._params, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ParameterError(f"unknown parameter {name!r}{hint}") from None
-
-    def origin(self, name: str) -> str | None:
-        """The file a parameter was read from, if known."""
-        self.parameter(name)
-        return self._origins.get(name)
-
-    def unit(self, name: str) -> str:
-        """The unit of a parameter."""
-        return self.parameter(name).unit
-
-    def get(self, name: str, on: date) -> Any:
-        """The value in force on a date: that of the latest effective date on or before ``on``.
-
-        Mappings are returned as copies, so callers cannot change the set.
-
-        Raises:
-            ParameterError: the name is unknown, or no value is in force yet on ``on``.
-        """
-        param = self.parameter(name)
-        day = on.date() if isinstance(on, datetime) else on
-        dates = self._dates[name]
-        i = bisect.bisect_right(dates, day)
-        if i == 0:
-            raise ParameterError(
-                f"parameter {name!r} has no value in force on {day.isoformat()} "
-                f"(first value from {dates[0].isoformat()})"
-            )
-        value = param.values[dates[i - 1]].value
-        return dict(value) if isinstance(value, dict) else value
-
-    def history(self, name: str) -> list[tuple[date, Any, str]]:
-        """Every ``(effective date, value, source)`` of a parameter, oldest first."""
-        return [(d, dv.value, dv.source) for d, dv in self.parameter(name).values.items()]
-
-    def snapshot(self, on: date) -> dict[str, Any]:
-        """Every parameter's value on a date; parameters not yet in force are left out."""
-        day = on.date() if isinstance(on, datetime) else on
-        return {n: self.get(n, day) for n in self._params if self._dates[n][0] <= day}
-
-    def fingerprint(self) -> str:
-        """SHA-256 of a canonical JSON of every parameter's name, unit and dated values.
-
-        Descriptions and sources are left out: editing documentation does not change results,
-        so it does not change the fingerprint either.
-        """
-        canon = {
-            n: {
-                "unit": p.unit,
-                "values": {d.isoformat(): dv.value for d, dv in p.values.items()},
-            }
-            for n, p in self._params.items()
-        }
-        text = json.dumps(
-            canon, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class _KeyProblem(Exception):
@@ -451,96 +237,3 @@ def load_parameters(directory: Path | None = None) -> ParameterSet:
             params[name] = param
             origins[name] = path.name
     return ParameterSet(params, origins)
-
-
-def _cell(value: Any) -> str:
-    """One Markdown table cell."""
-    if isinstance(value, dict):
-        text = ", ".join(f"{k}: {_cell(v)}" for k, v in value.items())
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, int):
-        text = f"{value:,}"
-    else:
-        text = str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-_FORMAT_SECTION = """\
-## Format
-
-Thresholds and amounts live in dated YAML files under `policies/params/`, one file per program
-area, never in code. Each file maps parameter names to a definition:
-
-```yaml
-dibao.standard_monthly:
-  description: Minimum living standard S, Ninghai County (urban and rural unified)
-  description_zh: 宁海县最低生活保障标准
-  unit: CNY/person/month
-  values:
-    2021-01-01: {value: 1200, source: "PLACEHOLDER - unverified; DOMAIN.md §2"}
-```
-
-- **Names** are lowercase dotted words; the first word names the program area.
-- **Units** come from a closed set: {units}.
-- **Values** are numbers or small mappings of category names to numbers
-  (e.g. `{tekun: 0.70, dibao: 0.70}`); shares lie between 0 and 1.
-- **Dates:** a value is in force from its effective date (unquoted `YYYY-MM-DD`) until the next
-  one. Asking for a date before the first value is an error, and a repeated date is rejected.
-- **Sources** cite a tag of the project's domain primer (`[S24]`) or say `PLACEHOLDER -
-  unverified` with a reason. Placeholders must be replaced by the county's published figures
-  before real use.
-- Any malformed file stops every command with one line naming the file, the parameter and the
-  problem. Parameters that change results also change the parameter fingerprint recorded in the
-  simulator's manifest.
-"""
-
-
-def render_parameters_markdown(params: ParameterSet) -> str:
-    """The parameter reference page (``docs/parameters.md``), generated from the files.
-
-    Args:
-        params: the loaded parameters.
-
-    Returns:
-        Markdown: the format, a table of every parameter's latest value, and earlier values.
-    """
-    lines = [
-        "# Policy parameters",
-        "",
-        "<!-- Generated from policies/params/*.yaml by"
-        " policies.parameters.render_parameters_markdown (make docs); do not edit by hand. -->",
-        "",
-        _FORMAT_SECTION.replace("{units}", ", ".join(f"`{u}`" for u in sorted(ALLOWED_UNITS))),
-        "## Parameters",
-        "",
-        "Latest value of each parameter.",
-        "",
-        "| parameter | description | unit | value | in force from | source | file |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    earlier: list[str] = []
-    for name in params.names():
-        p = params.parameter(name)
-        desc = p.description + (f" ({p.description_zh})" if p.description_zh else "")
-        history = params.history(name)
-        day, value, source = history[-1]
-        lines.append(
-            f"| `{name}` | {_cell(desc)} | {p.unit} | {_cell(value)} | {day.isoformat()} "
-            f"| {_cell(source)} | {params.origin(name) or '-'} |"
-        )
-        for (d, v, s), (nxt, _, _) in zip(history, history[1:], strict=False):
-            until = (nxt - timedelta(days=1)).isoformat()
-            earlier.append(
-                f"| `{name}` | {p.unit} | {_cell(v)} | {d.isoformat()} | {until} | {_cell(s)} |"
-            )
-    if earlier:
-        lines += [
-            "",
-            "## Earlier values",
-            "",
-            "| parameter | unit | value | from | until | source |",
-            "| --- | --- | --- | --- | --- | --- |",
-            *earlier,
-        ]
-    return "\n".join(lines) + "\n"

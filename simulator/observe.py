@@ -5,7 +5,6 @@ Civil-affairs assistance and visit records are emitted by ``programs.py``; every
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +18,7 @@ from simulator.economy import (
     Economy,
     person_state,
 )
+from simulator.people import Events, People
 from simulator.population import (
     DISABILITY_TYPES,
     HUKOU,
@@ -26,61 +26,10 @@ from simulator.population import (
     RELATIONS,
     W_FORMAL,
     W_SELF,
-    Population,
 )
 
 if TYPE_CHECKING:
     from simulator.world import World
-
-NONE = -1
-
-
-@dataclass
-class Events:
-    job_loss: np.ndarray
-    job_found: np.ndarray
-    ill_start: np.ndarray
-    dis_start: np.ndarray
-    admitted: np.ndarray
-    shock_start: np.ndarray
-
-
-@dataclass
-class People:
-    """Per-person view of a month plus per-household picks."""
-
-    present: np.ndarray
-    hh: np.ndarray  # household (dump bin H where absent)
-    age: np.ndarray
-    working: np.ndarray
-    student: np.ndarray
-    relation: np.ndarray
-    head: np.ndarray  # per household: person index of the head (-1 if none)
-    pick_old: np.ndarray  # per household: a member drawn with weight rising with age
-    pick_any: np.ndarray  # per household: a member drawn uniformly
-
-
-def month_people(pop: Population, m: int, e: Economy, rng: np.random.Generator) -> People:
-    ps = person_state(pop, m)
-    H = pop.n_households
-    hh = np.where(ps["present"], ps["hh"], H)
-    relation = np.where(m >= pop.move_month, REL["head"], pop.relation)
-    groups = e.groups
-    # the head: registered head first, then spouse, ...; the oldest within a relation
-    head = groups.argmax(-(relation.astype(np.int64) * 1000 - ps["age"]))
-    pick_old = groups.pick(np.exp(0.04 * np.clip(ps["age"], 0, 100)), rng)
-    pick_any = groups.pick(np.ones(len(hh)), rng)
-    return People(
-        present=ps["present"],
-        hh=hh,
-        age=ps["age"],
-        working=ps["working"],
-        student=ps["student"],
-        relation=relation,
-        head=head,
-        pick_old=pick_old,
-        pick_any=pick_any,
-    )
 
 
 def _village_codes(w: World, hid: np.ndarray) -> np.ndarray:

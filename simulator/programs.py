@@ -17,7 +17,7 @@ from simulator.agencies import codes
 from simulator.economy import Economy
 
 if TYPE_CHECKING:
-    from simulator.observe import Events, People
+    from simulator.people import Events, People
     from simulator.world import World
 
 P_DIBAO, P_TEKUN = 1, 2

@@ -8,7 +8,8 @@ Output layout (``DIR``)::
     truth/household_months.parquet         hardship, onset, p_onset_6m, silent, ... per month
     truth/records/<agency>/<YYYY-MM>.parquet  true person and injected defects of every record
     truth/geography.parquet                townships and villages
-    manifest.json                          seed, parameters, row counts, schema versions, checksums
+    manifest.json                          seed, the parameters read (PARAMETERS_READ) and their
+                                           fingerprint, row counts, schema versions, checksums
 
 Files are written to a sibling temporary folder and moved into place at the end, so a failed
 run leaves nothing half-written.
@@ -48,6 +49,29 @@ SIMULATOR_VERSION = "1.0.0"
 MANIFEST = "manifest.json"
 
 Progress = Callable[[str, int, int], None]
+
+PARAMETERS_READ: tuple[str, ...] = (
+    "dibao.asset_limit_multiple_of_annual_standard",
+    "dibao.standard_monthly",
+    "economy.minimum_wage_monthly",
+    "economy.resident_basic_pension_monthly",
+    "unemployment.benefit_share_of_minimum_wage",
+)
+"""Every policy parameter the simulator reads: the only ones in its manifest and fingerprint.
+
+Adding, changing or moving any other parameter leaves every existing manifest valid. A
+simulator change that reads another parameter adds it here (reading one not listed fails, and
+``tests/unit/test_simulator_fingerprint.py`` checks the list is exactly what a run reads).
+"""
+
+
+def simulator_parameters(params: ParameterSet) -> ParameterSet:
+    """The parameters the simulator reads (:data:`PARAMETERS_READ`), and nothing else.
+
+    Raises:
+        ParameterError: one of them is missing from ``params``.
+    """
+    return params.select(PARAMETERS_READ)
 
 
 class EconomyCache:
@@ -195,8 +219,13 @@ def simulate(
     force: bool = False,
     progress: Progress | None = None,
 ) -> SimulationResult:
-    """Simulate the world described by ``config`` into ``out``."""
+    """Simulate the world described by ``config`` into ``out``.
+
+    Only the parameters of :data:`PARAMETERS_READ` are read, recorded in the manifest and
+    fingerprinted, so an existing world is reused whatever other parameters change.
+    """
     out = out.absolute()
+    params = simulator_parameters(params)
     if check_output(out, config, params.fingerprint(), force):
         return SimulationResult(out, json.loads((out / MANIFEST).read_text()), reused=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
@@ -215,6 +244,7 @@ def build_world(
     config: SimulationConfig, params: ParameterSet, out: Path | None = None
 ) -> tuple[World, Population, object]:
     """The county at the first burn-in month, with a recorder writing under ``out`` (if given)."""
+    params = simulator_parameters(params)
     ss = np.random.SeedSequence(config.seed)
     rng_geo, rng_pop, rng_book, rng_world, rng_rec = (np.random.default_rng(s) for s in ss.spawn(5))
     month0 = _month0(config)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from simulator import observe
+from simulator import observe, people
 from simulator.agencies import Recorder
 from simulator.economy import (
     SHOCK_OFF,
@@ -124,8 +124,8 @@ class World:
         self.history = np.where(active, next_history(self.history, hardship), self.history)
         self.hardship = hardship
 
-        ps = observe.month_people(pop, m, e, rng)
-        events = observe.Events(
+        ps = people.month_people(pop, m, e, rng)
+        events = people.Events(
             job_loss=(self.J == 1) & (J0 == 0),
             job_found=(J0 > 0) & (self.J == 0),
             ill_start=(self.I == 1) & (I0 == 0),

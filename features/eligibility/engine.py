@@ -25,6 +25,7 @@ from core.errors import EligibilityInputError
 from features.vectors.catalogue import KEYS
 from policies.conditions import Condition, Program, RuleContext
 from policies.parameters import ParameterSet
+from policies.rules import PROGRAMS
 from policies.tristate import (
     FAIL,
     GAP_LIKELY,
@@ -48,9 +49,7 @@ TEXT_COLUMNS: frozenset[str] = frozenset(name for name, kind, _ in KEYS if kind 
 
 
 def default_programs() -> tuple[Program, ...]:
-    """The shipped programs of ``policies/rules`` (imported on first call, not on import)."""
-    from policies.rules import PROGRAMS
-
+    """The shipped programs of ``policies/rules``."""
     return PROGRAMS
 
 

@@ -1,4 +1,9 @@
-"""``outreach score``: scores, eligibility and visit lists into the service database."""
+"""``outreach score``: scores, eligibility and visit lists into the service database.
+
+Parses the flags into ``settings.scoring`` (only the flags given override ``outreach.toml``),
+calls :func:`serving.batch.stage.run`, prints the run and writes its report
+(``data/reports/score/latest.json``).
+"""
 
 from __future__ import annotations
 
@@ -10,78 +15,69 @@ from rich.table import Table
 
 from core.errors import OutreachError
 from core.reports import write_report
+from core.settings import load_settings
 from outreach.cli.app import app
-from outreach.cli.common import (
-    Workspace,
-    new_console,
-    parse_day,
-    progress_bar,
-    settings_for,
-)
+from outreach.cli.common import Workspace, new_console, parse_day, progress_bar
 
 
 @app.command()
 def score(
     as_of: Annotated[str, typer.Option("--as-of", help="The snapshot date to score.")],
     level: Annotated[
-        str, typer.Option(help="Jurisdiction of a visit list: township or village.")
-    ] = "township",
+        str | None,
+        typer.Option(help="Jurisdiction of a visit list: township or village [default: township]."),
+    ] = None,
     capacity_share: Annotated[
-        float, typer.Option(help="List size as a share of the jurisdiction's households.")
-    ] = 0.05,
+        float | None,
+        typer.Option(help="List size as a share of the jurisdiction's households [default: 0.05]."),
+    ] = None,
     capacity: Annotated[
         int | None, typer.Option(help="Fixed list size per jurisdiction (overrides the share).")
     ] = None,
     exploration: Annotated[
-        float, typer.Option(help="Share of each list drawn at random (exploration).")
-    ] = 0.03,
-    seed: Annotated[int, typer.Option(help="Seed of the exploration draws.")] = 0,
+        float | None,
+        typer.Option(help="Share of each list drawn at random (exploration) [default: 0.03]."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the exploration draws [default: 0].")
+    ] = None,
     chunk_rows: Annotated[
-        int, typer.Option(help="Households per committed chunk (a killed run resumes after it).")
-    ] = 50_000,
+        int | None,
+        typer.Option(help="Households per committed chunk (a killed run resumes after it)."),
+    ] = None,
     workspace: Workspace = None,
 ) -> None:
     """Score every household with the champion, match programs, prioritise and write visit
-    lists to the service database (idempotent; resumable)."""
-    import pyarrow.parquet as pq
+    lists to the service database (idempotent; resumable).
 
-    from features import warehouse
-    from features.pseudonym import load_pseudonymizer
-    from features.vectors.build import snapshot_path
+    List options not given come from ``[scoring]`` in ``<workspace>/outreach.toml``, else the
+    defaults of :class:`core.settings.ScoringConfig`."""
     from serving.batch.priority import ListSpec
-    from serving.batch.report import report
-    from serving.batch.scoring import score as run_score
-    from training.pipeline import raw_dir_from_meta
+    from serving.batch.stage import ScoreOptions, run
 
-    settings = settings_for(workspace)
+    flags = {
+        "level": level,
+        "capacity_share": capacity_share,
+        "capacity": capacity,
+        "exploration_share": exploration,
+        "seed": seed,
+    }
+    given = {k: v for k, v in flags.items() if v is not None}
     day = parse_day(as_of, "--as-of")
-    if chunk_rows < 1:
-        raise OutreachError("--chunk-rows must be at least 1")
+    if chunk_rows is not None:
+        if chunk_rows < 1:
+            raise OutreachError("--chunk-rows must be at least 1")
+        given["chunk_rows"] = chunk_rows
     try:
-        spec = ListSpec(level, capacity_share, capacity, exploration, seed)
+        ListSpec(**{k: v for k, v in given.items() if k != "chunk_rows"})  # the flags' own check
     except ValueError as exc:
         raise OutreachError(f"bad list option: {exc}") from None
+    settings = load_settings(workspace, scoring=given)
     console = new_console()
     with progress_bar(console, "score") as bar:
         task = bar.add_task("score", total=None)
-        outcome = run_score(
-            settings, day, spec, chunk_rows, lambda msg: bar.update(task, description=msg)
-        )
-    run = {
-        "run_id": outcome.run_id, "as_of": day, "model_version": outcome.model_version,
-        "snapshot_id": outcome.snapshot_id, "status": outcome.status,
-        "households": outcome.n_households, "listed": outcome.n_listed,
-        "exploration": outcome.n_exploration, "chunks": outcome.chunks,
-        "corrections_applied": outcome.corrections_applied,
-        "timings": outcome.timings, "lists": spec.as_dict(),
-    }  # fmt: skip
-    frame = raw_dir = pseudonymizer = None
-    if outcome.scored is not None:
-        frame = pq.read_table(snapshot_path(settings.snapshots_dir, day)).to_pandas()
-        with warehouse.connect(settings.warehouse_path, read_only=True) as con:
-            raw_dir = raw_dir_from_meta(con)
-        pseudonymizer = load_pseudonymizer(settings.secret_path)
-    data = report(outcome.scored, run, frame, raw_dir, pseudonymizer, level)
+        result = run(settings, ScoreOptions(day), lambda msg: bar.update(task, description=msg))
+    data = result.as_dict()
     out = write_report(settings.reports_dir, "score", data)
     _print_score(console, data)
     console.print(f"report: {out}")

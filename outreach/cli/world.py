@@ -1,4 +1,8 @@
-"""``outreach simulate`` and ``outreach contracts``: the simulated county and its data contract."""
+"""``outreach simulate`` and ``outreach contracts``: the simulated county and its data contract.
+
+``simulate`` parses its flags and calls :func:`simulator.stage.run`; the world's manifest
+(``<out>/manifest.json``) is its report.
+"""
 
 from __future__ import annotations
 
@@ -38,14 +42,10 @@ def simulate(
     workspace: Workspace = None,
 ) -> None:
     """Simulate a county observed by its agencies: monthly deliveries plus the ground truth."""
-    from policies.parameters import load_parameters
-    from simulator.config import build_config
-    from simulator.simulation import simulate as run_simulation
+    from simulator.stage import SimulateOptions, run
 
     settings = settings_for(workspace)
-    config = build_config(households, months, seed, rate)
-    params = load_parameters(settings.params_dir)
-    target = out if out is not None else settings.raw_dir
+    options = SimulateOptions(households, months, seed, tuple(rate or ()), out, force)
     console = new_console()
     with progress_bar(console, "simulate") as bar:
         task = bar.add_task("months (incl. burn-in)", total=None)
@@ -53,10 +53,10 @@ def simulate(
         def progress(_: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = run_simulation(config, params, target, force=force, progress=progress)
-    if result.reused:
-        console.print(f"{result.out} already holds this simulation; nothing to do.")
-    _print_summary(console, result.manifest, result.out)
+        report = run(settings, options, progress)
+    if report.reused:
+        console.print(f"{report.out} already holds this simulation; nothing to do.")
+    _print_summary(console, report.manifest, report.out)
 
 
 def _print_summary(console: Console, manifest: dict, out: Path) -> None:

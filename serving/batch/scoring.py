@@ -26,7 +26,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from core.errors import ConfigError
+from core.months import add_months
 from core.settings import Settings
 from features.vectors.build import read_snapshot_metadata, snapshot_path
 from policies.parameters import load_parameters
@@ -47,7 +48,9 @@ from training import model_registry
 
 CHUNK_ROWS = 50_000
 PAUSE_ENV = "OUTREACH_SCORE_PAUSE_AFTER_CHUNK"
-"""Seconds to sleep after each committed chunk: lets the crash-recovery test kill a run mid-way."""
+"""A test hook, not a setting: seconds to sleep after each committed chunk, so that the
+crash-recovery test (``tests/integration/test_score_cli.py``) can kill a run mid-way. It is the
+one environment variable scoring reads, and nothing but that test should set it."""
 
 
 @dataclass
@@ -84,16 +87,10 @@ def run_id_for(
     return "R" + hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
-def _months_before(day: date, months: int) -> date:
-    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
-    last = (date(y + (m + 1) // 12, (m + 1) % 12 + 1, 1) - timedelta(days=1)).day
-    return date(y, m + 1, min(day.day, last))
-
-
 def recent_not_in_need(conn: sa.Connection, as_of: date) -> dict[str, int | None]:
     """Households whose latest visit recorded in the service within 6 months found no need,
     with the warning bits of the run they were listed under (None when not known)."""
-    low = _months_before(as_of, SUPPRESS_MONTHS)
+    low = add_months(as_of, -SUPPRESS_MONTHS)
     v = visit_outcomes
     rows = conn.execute(
         sa.select(v.c.household_id, v.c.outcome, v.c.run_id, v.c.visit_date, v.c.id)

@@ -8,8 +8,9 @@ link and features then turn it into labels for the next training, so ``training`
 ``serving``.
 
 One file per month **of recording**: a month holds the outcomes recorded (``recorded_at``, as a
-local date in :data:`LOCAL_TZ`) in that month, and is exported only once it is over, since its
-extract date is the month end (as for every delivery) and a delivery is never rewritten. Each row:
+local date in :data:`core.months.LOCAL_TZ`) in that month, and is exported only once it is over,
+since its extract date is the month end (as for every delivery) and a delivery is never
+rewritten. Each row:
 
 - ``record_id`` = ``visit_id`` = ``OUT`` + the outcome's row id on 10 digits (stable);
 - ``event_date`` = the visit date, ``recorded_date`` = the local recording date,
@@ -43,9 +44,8 @@ import io
 import os
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -55,6 +55,7 @@ import sqlalchemy as sa
 
 from core.contracts import CONTRACTS
 from core.errors import ConfigError, OutputExistsError
+from core.months import LOCAL_TZ, local_date, month_end
 from core.settings import Settings
 from features import warehouse
 from features.ingest import REASONS, check_rows
@@ -62,8 +63,6 @@ from serving.feedback.subjects import check_linked, heads_on
 from serving.store import db
 from serving.store.tables import visit_outcomes
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-"""The zone of the county's calendar: recording times become local recording dates in it."""
 AGENCY = "visits"
 SOURCE = "outreach"
 """Suffix of the delivery's file name and id (``<YYYY-MM>-outreach``; see ``features.ingest``)."""
@@ -146,15 +145,6 @@ def parse_month(text: str) -> tuple[int, int]:
     if m is None or not 1 <= int(m.group(2)) <= 12:
         raise ConfigError(f"--month must be a month as YYYY-MM, not {text!r}")
     return int(m.group(1)), int(m.group(2))
-
-
-def month_end(year: int, month: int) -> date:
-    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
-
-
-def local_date(at: datetime) -> date:
-    """The local calendar date of a UTC timestamp."""
-    return at.astimezone(LOCAL_TZ).date()
 
 
 def record_id(outcome_id: int) -> str:
@@ -339,8 +329,8 @@ def export_outcomes(
         month: the month of recording to export (``YYYY-MM``); None: every month that is over
             and holds outcomes.
         out: the raw folder to write to (default ``<workspace>/data/raw``, where ingest reads).
-        today: the local date (default: now in :data:`LOCAL_TZ`); only months that ended before
-            it are exported.
+        today: the local date (default: now in :data:`core.months.LOCAL_TZ`); only months that
+            ended before it are exported.
 
     Raises:
         ConfigError: a bad or unfinished month, no service database, no linked warehouse, or

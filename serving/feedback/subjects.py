@@ -5,9 +5,9 @@ by its subject, the household head, so an outcome recorded against a household k
 into the head's identifying fields as the warehouse held them **on the visit date**:
 
 - the household's members on that date by the shared rule of
-  :func:`features.households.membership_sql` (the same one features and labels use); the head is
-  the member whose relation is ``head`` (several heads, a linkage artefact: the one with the
-  most certain membership link, then the lowest person id);
+  :func:`features.linkage.households.membership_sql` (the same one features and labels use); the
+  head is the member whose relation is ``head`` (several heads, a linkage artefact: the one with
+  the most certain membership link, then the lowest person id);
 - ``village_code``: the head's membership row (the registry's village of the household);
 - ``name``: the head's most recent record (latest recorded date, then event date, then agency
   and record id) recorded and linked on or before the visit date; ``birth_date`` and ``sex``:
@@ -28,7 +28,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from features.households import date_literal, membership_sql
+from features.linkage.households import date_literal, membership_sql
 from features.warehouse import fetch_one
 
 SUBJECT_COLUMNS = ("household_id", "name", "birth_date", "sex", "village_code", "reason")

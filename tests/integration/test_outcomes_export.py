@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from core.settings import load_settings
 from features import warehouse
-from features.households import membership_as_of
+from features.linkage.households import membership_as_of
 from outreach import cli
 from serving.feedback.export import delivery_path, export_outcomes, record_id
 from serving.store import db

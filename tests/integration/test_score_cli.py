@@ -108,6 +108,33 @@ def test_score_is_idempotent(ws, capsys):
     pd.testing.assert_frame_equal(first["score_runs"], second["score_runs"])
 
 
+def _report(ws: Path) -> dict:
+    return json.loads((ws / "data/reports/score/latest.json").read_text(encoding="utf-8"))
+
+
+def test_list_options_come_from_settings_and_the_config_hash_stays_out_of_the_run_id(ws, capsys):
+    assert _cli(ws) == 0
+    first = _report(ws)["run"]
+    assert first["config_hash"] == load_settings(ws).config_hash("scoring")
+    assert first["lists"]["capacity_share"] == 0.05
+    (ws / "outreach.toml").write_text(
+        "[scoring]\ncapacity_share = 0.2\nchunk_rows = 7\n", encoding="utf-8"
+    )
+    capsys.readouterr()
+    assert _cli(ws, "--capacity-share", "0.05") == 0  # the flag wins over the file
+    assert "nothing changed" in " ".join(capsys.readouterr().out.split())
+    again = _report(ws)["run"]
+    assert again["run_id"] == first["run_id"]  # another chunk size: another hash, the same run
+    assert again["config_hash"] != first["config_hash"]
+    assert again["config_hash"] == load_settings(ws, scoring={"capacity_share": 0.05}).config_hash(
+        "scoring"
+    )
+    assert _cli(ws) == 0  # the file's list size
+    third = _report(ws)["run"]
+    assert third["lists"]["capacity_share"] == 0.2 and third["run_id"] != first["run_id"]
+    assert third["listed"] > first["listed"]
+
+
 def test_killed_run_resumes_to_exactly_the_uninterrupted_rows(ws, tmp_path):
     clean = tmp_path / "clean"
     shutil.copytree(ws, clean)

@@ -57,6 +57,22 @@ def shift_months(day: date, n: int) -> date:
     return month_end(moved.year, moved.month) if is_month_end(day) else moved
 
 
+def monthly_dates(first: date, last: date) -> list[date]:
+    """Dates from ``first`` to ``last``, one a month: the same day each month (clamped), and
+    month ends when ``first`` is a month end.
+
+    Example:
+        >>> [d.isoformat() for d in monthly_dates(date(2024, 1, 31), date(2024, 4, 30))]
+        ['2024-01-31', '2024-02-29', '2024-03-31', '2024-04-30']
+    """
+    out: list[date] = []
+    day = first
+    while day <= last:
+        out.append(day)
+        day = shift_months(first, len(out))
+    return out
+
+
 def local_date(at: datetime) -> date:
     """The local calendar date of an aware timestamp (e.g. a UTC audit time)."""
     return at.astimezone(LOCAL_TZ).date()

@@ -58,7 +58,7 @@ class ModelConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     seed: int = 20240601
-    capacities: tuple[float, ...] = (0.01, 0.02, 0.05)
+    capacities: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10)
 
 
 class ScoringConfig(BaseModel):

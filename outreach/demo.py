@@ -1,15 +1,16 @@
 """``outreach demo``: the whole system on embedded defaults, from an empty folder to a served
 county in one command (what ``make demo`` runs).
 
-Stages, each timed and shown with its own progress: simulate the default county, ingest its
-deliveries, link records into persons and households, build the month-end vectors from mid-2023,
-train and register the model, score the latest month into the service database, issue demo
-tokens, serve. A second run reuses what is built: ``simulate`` and ``ingest`` notice by
-themselves that nothing is new; ``link``, ``features`` and ``train`` are skipped when the
+The demo calls each stage's function (``run(settings, options)``, the same ones the CLI calls),
+writes its report where the CLI writes it and prints its time: simulate the default county,
+ingest its deliveries, link records into persons and households, build the month-end vectors
+from mid-2023, train and register the model, score the latest month into the service database,
+issue demo tokens, serve. A second run reuses what is built: ``simulate`` and ``ingest`` notice
+by themselves that nothing is new; ``link``, ``features`` and ``train`` are skipped when the
 warehouse holds the same deliveries (and the same feature-set version) as when they last ran
 here (recorded in ``<workspace>/demo-state.json``); ``score`` does not score a scored month
-again. Tokens are new on every run (they are shown once and stored hashed) and expire after
-7 days.
+again. Tokens are new on every run (they are shown once and stored hashed) and expire after 7
+days.
 """
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ import hashlib
 import json
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from core.errors import ConfigError
+from core.months import monthly_dates
+from core.reports import write_report
 from core.settings import Settings
 
 FEATURES_FROM = "2023-06-30"
@@ -71,48 +76,72 @@ def _save_state(settings: Settings, state: dict[str, str]) -> None:
     tmp.replace(path)
 
 
+Stage = tuple[str, str | None, Callable[[Settings], Any]]
+"""A stage of the demo: its name, its reuse key (None: always run), and the call."""
+
+
+def pipeline_stages() -> list[Stage]:
+    """The pipeline as (name, reuse key, call): each call runs a stage function and returns its
+    report (``as_dict()``), written like the CLI writes it."""
+    from features.ingest.stage import IngestOptions
+    from features.ingest.stage import run as ingest
+    from features.linkage.stage import LinkOptions
+    from features.linkage.stage import run as link
+    from features.vectors.stage import FeaturesOptions
+    from features.vectors.stage import run as build_features
+    from serving.batch.stage import ScoreOptions
+    from serving.batch.stage import run as score
+    from simulator.stage import SimulateOptions
+    from simulator.stage import run as simulate
+    from training.stage import TrainOptions
+    from training.stage import run as train
+
+    days = monthly_dates(date.fromisoformat(FEATURES_FROM), date.fromisoformat(AS_OF))
+    return [
+        ("simulate", None, lambda s: simulate(s, SimulateOptions())),
+        ("ingest", None, lambda s: ingest(s, IngestOptions())),
+        ("link", "link", lambda s: link(s, LinkOptions())),
+        ("features", "features", lambda s: build_features(s, FeaturesOptions(days))),
+        ("train", "train", lambda s: train(s, TrainOptions())),
+        ("score", None, lambda s: score(s, ScoreOptions(date.fromisoformat(AS_OF)))),
+    ]
+
+
 def run_stages(
-    settings: Settings,
-    cli: Callable[[list[str]], int],
-    say: Callable[[str], None],
+    settings: Settings, say: Callable[[str], None], stages: Sequence[Stage] | None = None
 ) -> list[StageTime]:
-    """Run the pipeline stages through the CLI (``cli(argv) -> exit code``), reusing work.
+    """Run the pipeline's stage functions in order (:func:`pipeline_stages` unless ``stages``),
+    reusing work; write each stage's report.
 
     Raises:
-        ConfigError: a stage failed (its own error line was already printed).
+        OutreachError: a stage's own error (one line), or a failed ingest.
     """
     from features.vectors.catalogue import FEATURE_SET_VERSION
 
-    ws = ["--workspace", str(settings.workspace)]
     state = _state(settings)
     times: list[StageTime] = []
-
-    def stage(name: str, argv: list[str], key: str | None = None) -> None:
+    for name, key, call in pipeline_stages() if stages is None else stages:
         fingerprint = None
         if key is not None:
             fingerprint = f"{deliveries_fingerprint(settings)}:{FEATURE_SET_VERSION}"
             if state.get(key) == fingerprint:
                 times.append(StageTime(name, 0.0, True))
                 say(f"[{len(times)}/8] {name}: reused (no new deliveries since it last ran)")
-                return
+                continue
         say(f"[{len(times) + 1}/8] {name} ...")
         started = time.perf_counter()
-        code = cli([*argv, *ws])
+        report = call(settings)
         seconds = time.perf_counter() - started
-        if code != 0:
-            raise ConfigError(f"the demo stopped: `outreach {' '.join(argv)}` failed (exit {code})")
+        if name != "simulate":  # the world's manifest.json is its report
+            write_report(settings.reports_dir, name, report.as_dict())
+        failure = getattr(report, "failure", None)  # ingest: rejected or unreconciled deliveries
+        if failure is not None:
+            raise ConfigError(f"the demo stopped at {name}: {failure}")
         times.append(StageTime(name, seconds, False))
         say(f"[{len(times)}/8] {name}: {seconds:.1f} s")
         if key is not None:
             state[key] = fingerprint or ""
             _save_state(settings, state)
-
-    stage("simulate", ["simulate"])
-    stage("ingest", ["ingest"])
-    stage("link", ["link"], key="link")
-    stage("features", ["features", "--from", FEATURES_FROM, "--to", AS_OF], key="features")
-    stage("train", ["train"], key="train")
-    stage("score", ["score", "--as-of", AS_OF])
     return times
 
 

@@ -4,7 +4,8 @@
   monotone calibrator fitted on the validation split, saved as ``booster.txt`` + ``model.json``.
 - :func:`fit_lightgbm`: early stopping on the validation split, shallow trees (explanations cost
   grows with depth, see FIELD-NOTES), deterministic on any machine with the same data.
-- :func:`rules_baseline`: today's early-warning rules alone, ranked by how many fire.
+- :func:`policies.early_warning.rules_baseline`: today's early-warning rules alone, ranked by
+  how many fire (in policies, with their dated thresholds).
 - :class:`LogisticBaseline`: a standardized logistic regression on the same features.
 
 Example:
@@ -30,7 +31,10 @@ from sklearn.metrics import log_loss
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from core.settings import ModelConfig
 from features.vectors.catalogue import FEATURE_SET_VERSION, FEATURES, KEYS
+from policies import early_warning
+from policies.parameters import load_parameters
 from training.labels import EXCLUDE_FLAGS
 
 _DTYPES = {f.name: f.dtype for f in FEATURES}
@@ -42,7 +46,6 @@ FEATURES_FOR_MODEL: tuple[str, ...] = tuple(
 """Registry features in registry order, without the key columns and without the flags that
 define the population (:data:`training.labels.EXCLUDE_FLAGS`: constant there)."""
 
-SEED = 20240601
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
     "metric": ["binary_logloss", "auc"],
@@ -58,7 +61,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "num_threads": 2,
     "deterministic": True,
     "force_row_wise": True,
-    "seed": SEED,
+    "seed": ModelConfig.model_fields["seed"].default,  # a run passes settings.model.seed
     "verbosity": -1,
 }
 """Shallow trees (15 leaves, depth 4): TreeSHAP costs ~0.3 ms/row instead of ~2.6 ms for deep
@@ -303,64 +306,24 @@ def fit_lightgbm(
     return OutreachModel(booster, calibrator, features, p, best, FEATURE_SET_VERSION, cats)
 
 
-# ---- baselines
-
-SCHOOL_ABSENCE_RULE = 0.10
-"""Share of school days missed over 3 months that fires the school rule (about 2 days a month)."""
-ARREARS_RULE_MONTHS = 2
-
-RULES: dict[str, str] = {
-    "serious_illness": "a member had claims for a serious illness in the last 12 months",
-    "severe_disability": "a member has a severe disability, or a new disability in 12 months",
-    "school": "a child dropped out in 12 months or missed >= 10% of school days in 3 months",
-    "unemployment": "a member is registered unemployed or became so in the last 3 months",
-    "elderly_alone": "an elderly person lives alone",
-    "children_without_support": "children live without any working-age member",
-    "utility_arrears": "utility bills 2 or more months in arrears",
-}
-"""Today's early-warning rules (each one alone triggers a visit), from registry features."""
+# ---- baselines (the early-warning rules live in policies.early_warning)
 
 
 def rule_flags(frame: pd.DataFrame) -> pd.DataFrame:
-    """One boolean column per rule of :data:`RULES` (a missing value never fires)."""
-
-    def num(col: str) -> pd.Series:
-        return pd.to_numeric(frame[col].astype("object"), errors="coerce").fillna(0.0)
-
-    return pd.DataFrame(
-        {
-            "serious_illness": num("serious_illness_12m") > 0,
-            "severe_disability": (num("severe_disabled_members") > 0)
-            | (num("disability_new_12m") > 0),
-            "school": (num("school_dropout_12m") > 0)
-            | (num("school_absence_rate_3m") >= SCHOOL_ABSENCE_RULE),
-            "unemployment": (num("unemployed_members") > 0) | (num("unemployment_new_3m") > 0),
-            "elderly_alone": num("elderly_living_alone") > 0,
-            "children_without_support": num("children_without_support") > 0,
-            "utility_arrears": num("utility_arrears_months_3m") >= ARREARS_RULE_MONTHS,
-        },
-        index=frame.index,
-    )
+    """Transitional: :func:`policies.early_warning.rule_flags` with the shipped parameters,
+    for ``serving.batch`` until it imports the rules from policies (then delete this)."""
+    return early_warning.rule_flags(frame, load_parameters())
 
 
 def rules_baseline(frame: pd.DataFrame) -> np.ndarray:
-    """The number of rules that fire, plus a tie-breaker in [0, 1) from the rules' own
-    intensity (members ill, severely disabled or unemployed; months in arrears / 3; absence
-    rate): ``intensity / (1 + intensity)``. No label, no income, no other feature is used."""
+    """Transitional: :func:`policies.early_warning.rules_baseline` with the shipped
+    parameters, for ``serving.batch`` until it imports the rules from policies (then delete
+    this)."""
+    return early_warning.rules_baseline(frame, load_parameters())
 
-    def num(col: str) -> np.ndarray:
-        return pd.to_numeric(frame[col].astype("object"), errors="coerce").fillna(0.0).to_numpy()
 
-    count = rule_flags(frame).sum(axis=1).to_numpy(dtype=float)
-    intensity = (
-        num("serious_illness_members_12m")
-        + num("severe_disabled_members")
-        + num("unemployed_members")
-        + num("utility_arrears_months_3m") / 3.0
-        + num("school_absence_rate_3m")
-    )
-    intensity = np.maximum(intensity, 0.0)
-    return count + 0.999 * intensity / (1.0 + intensity)
+RULES = early_warning.RULES
+"""Transitional alias of :data:`policies.early_warning.RULES` (for ``serving.batch``)."""
 
 
 LOGISTIC_C_GRID = (0.003, 0.03, 0.3, 3.0)

@@ -10,11 +10,12 @@ For a household in the snapshot of as-of date ``t`` the label is **1** when, in 
 
 recorded by the label cutoff (``recorded_date <= cutoff``, the last extract date of the accepted
 deliveries, :func:`label_cutoff`) and linked to a person who belongs to the household **at t**
-(``links`` then :func:`features.households.membership_as_of` on ``t``: a member who moves after
-``t`` still counts for the household they were in). Otherwise the label is **0** — unless the
-window has not been observed long enough: when ``t + horizon + p99 reporting delay`` (the 99th
-percentile of ``recorded_date - event_date`` over every label event, :func:`reporting_delay_p99`)
-falls after the cutoff, late records may still arrive, so the label is **NaN** (unlabelled), not 0.
+(``links`` then :func:`features.linkage.households.membership_as_of` on ``t``: a member who
+moves after ``t`` still counts for the household they were in). Otherwise the label is **0** —
+unless the window has not been observed long enough: when ``t + horizon + p99 reporting delay``
+(the 99th percentile of ``recorded_date - event_date`` over every label event,
+:func:`reporting_delay_p99`) falls after the cutoff, late records may still arrive, so the label
+is **NaN** (unlabelled), not 0.
 
 Rows to train on and evaluate (:func:`label_population`): households not enrolled in dibao or
 tekun at ``t`` and with no visit outcome ``in_need`` in the 6 months before ``t`` — those are
@@ -27,7 +28,6 @@ Example:
 
 from __future__ import annotations
 
-import calendar
 import math
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -36,7 +36,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from features.households import date_literal, membership_as_of
+from core.months import shift_months
+from features.linkage.households import date_literal, membership_as_of
 from features.warehouse import record_table
 
 HORIZON_MONTHS = 6
@@ -55,19 +56,6 @@ LABEL_DEFINITION = (
     "window plus the p99 reporting delay runs past the cutoff. Population: households not "
     "enrolled in dibao or tekun and with no 'in need' visit in the 6 months before."
 )
-
-
-def months_after(day: date, n: int) -> date:
-    """``day`` moved ``n`` calendar months; a month end stays a month end.
-
-    Example:
-        >>> months_after(date(2024, 2, 29), 6)
-        datetime.date(2024, 8, 31)
-    """
-    y, m = divmod(day.year * 12 + day.month - 1 + n, 12)
-    last = calendar.monthrange(y, m + 1)[1]
-    month_end = day.day == calendar.monthrange(day.year, day.month)[1]
-    return date(y, m + 1, last if month_end else min(day.day, last))
 
 
 def label_population(snapshot: pd.DataFrame) -> pd.Series:
@@ -130,7 +118,7 @@ def reporting_delay_p99(con: duckdb.DuckDBPyConnection, cutoff: date | None = No
 
 def is_labelled(as_of: date, cutoff: date, delay_days: int, horizon_months: int) -> bool:
     """Whether the label window of ``as_of`` plus the reporting delay ends by the cutoff."""
-    return months_after(as_of, horizon_months) + timedelta(days=delay_days) <= cutoff
+    return shift_months(as_of, horizon_months) + timedelta(days=delay_days) <= cutoff
 
 
 def observable_labels(
@@ -159,7 +147,7 @@ def observable_labels(
     for t in sorted(set(as_of_dates)):
         members = membership_as_of(con, t, suffix=f"lab{t:%Y%m%d}")
         try:
-            end = months_after(t, horizon_months)
+            end = shift_months(t, horizon_months)
             df = con.execute(
                 f"""
                 SELECT m.household_id,

@@ -1,10 +1,11 @@
 """The model registry: MLflow tracking, registered versions, and the ``champion`` alias.
 
 Defaults need no setup: a SQLite tracking and registry store, ``<workspace>/models/mlflow.db``,
-and artifacts under ``<workspace>/models/artifacts``; any tracking URI by setting
-(``OUTREACH_MLFLOW_URI``). Every training run logs its parameters, metrics, plots and reports,
-and registers the model as a new version of :data:`MODEL_NAME`. The alias ``champion`` names the
-version that scores households; ``challenger`` the latest that did not beat it.
+and artifacts under ``<workspace>/models/artifacts``; any tracking URI through the settings
+(``Settings.tracking_uri``: ``mlflow_uri`` in ``outreach.toml`` or ``OUTREACH_MLFLOW_URI``).
+Every training run logs its parameters, metrics, plots and reports, and registers the model as
+a new version of :data:`MODEL_NAME`. The alias ``champion`` names the version that scores
+households; ``challenger`` the latest that did not beat it.
 
 Alias moves are recorded in the registered model's tag ``champion_history`` (a JSON list of
 versions, oldest first), so :func:`rollback` restores exactly the previous champion.
@@ -19,9 +20,12 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 MODEL_NAME = "outreach-hardship"
 EXPERIMENT = "outreach"
@@ -52,7 +56,19 @@ class Store:
     artifact_root: str
 
     @classmethod
+    def for_settings(cls, settings: Settings) -> Store:
+        """The store the settings name: ``settings.tracking_uri``, artifacts in the workspace."""
+        settings.models_dir.mkdir(parents=True, exist_ok=True)
+        artifacts = (settings.models_dir / "artifacts").absolute().as_uri()
+        return cls(settings.tracking_uri, artifacts)
+
+    @classmethod
     def for_workspace(cls, models_dir: Path, environ: Mapping[str, str] | None = None) -> Store:
+        """The store of a models folder, the URI from ``OUTREACH_MLFLOW_URI`` in ``environ``.
+
+        Prefer :meth:`for_settings`; this stays for callers that hold no settings object yet
+        (``serving``, ``outreach.cli.common.model_store``).
+        """
         env = os.environ if environ is None else environ
         uri = env.get("OUTREACH_MLFLOW_URI")
         models_dir.mkdir(parents=True, exist_ok=True)

@@ -34,14 +34,10 @@ from features.pseudonym import load_pseudonymizer
 from features.vectors.build import read_snapshot_metadata, snapshot_path
 from features.vectors.catalogue import FEATURE_SET_VERSION, KEYS
 from features.warehouse import connect
-from training.estimators import (
-    FEATURES_FOR_MODEL,
-    LogisticBaseline,
-    OutreachModel,
-    fit_lightgbm,
-    rules_baseline,
-)
-from training.evaluation import CAPACITIES, evaluate_scores
+from policies.early_warning import rules_baseline
+from policies.parameters import ParameterSet, load_parameters
+from training.estimators import FEATURES_FOR_MODEL, LogisticBaseline, OutreachModel, fit_lightgbm
+from training.evaluation import evaluate_scores
 from training.fairness import capacity_by_group
 from training.labels import (
     HORIZON_MONTHS,
@@ -102,10 +98,12 @@ def raw_dir_from_meta(con) -> Path | None:
     return Path(rows[0][0]) if rows and rows[0][0] else None
 
 
-def _scores(model: OutreachModel, logistic: LogisticBaseline, frame: pd.DataFrame) -> dict:
+def _scores(
+    model: OutreachModel, logistic: LogisticBaseline, frame: pd.DataFrame, policy: ParameterSet
+) -> dict:
     return {
         "model": model.predict_proba(frame),
-        "rules": rules_baseline(frame),
+        "rules": rules_baseline(frame, policy),
         "logistic": logistic.predict_proba(frame),
     }
 
@@ -156,7 +154,7 @@ def train_and_evaluate(
     calibration: str = "platt",
     test_dates: int = 1,
     valid_dates: int = 3,
-    capacities: Iterable[float] = CAPACITIES,
+    capacities: Iterable[float] | None = None,
     n_boot: int = 200,
 ) -> TrainResult:
     """Train the model and baselines on the workspace's snapshots and evaluate them on test.
@@ -166,13 +164,17 @@ def train_and_evaluate(
         as_of_dates: snapshots to use (default: every snapshot under ``settings.snapshots_dir``).
         raw_dir: where the simulator's truth lives (default: the warehouse's ``meta.raw_dir``);
             evaluation against the truth is skipped when there is none.
+        params: LightGBM overrides (the seed is ``settings.model.seed`` unless given here).
+        capacities: list sizes of the metrics (default: ``settings.model.capacities``).
 
     Raises:
         ConfigError: no snapshot, or too few labelled dates for a split.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    capacities = tuple(capacities)
+    capacities = tuple(settings.model.capacities if capacities is None else capacities)
+    params = {"seed": settings.model.seed, **(params or {})}
+    policy = load_parameters(settings.params_dir)
     dates = sorted(set(as_of_dates)) if as_of_dates else available_snapshots(settings.snapshots_dir)
     missing = [d for d in dates if not snapshot_path(settings.snapshots_dir, d).exists()]
     if not dates or missing:
@@ -209,7 +211,7 @@ def train_and_evaluate(
     )
     timings["logistic_s"] = time.perf_counter() - t1
 
-    scores = _scores(model, logistic, test)
+    scores = _scores(model, logistic, test, policy)
     for name, s in scores.items():
         test[f"score_{name}"] = s
     test["raw_score"] = model.predict_raw(test)

@@ -2,19 +2,21 @@
 
 :func:`training.pipeline.train_and_evaluate` does the learning; this module turns its result
 into the run's artifacts (evaluation JSON, plots, SHAP summary, fairness table, reference
-distributions, model card), logs them to MLflow with the model, and moves the alias. The
-evaluation JSON is also written to ``<workspace>/data/reports/train/latest.json``.
+distributions, model card), logs them to MLflow with the model and the configuration hash
+(``settings.config_hash("model")``), and moves the alias. The stage
+(:func:`training.stage.run`) returns the evaluation as its report; the CLI writes it to
+``<workspace>/data/reports/train/latest.json``.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from core.reports import report_json
 from core.settings import Settings
 from features.vectors.catalogue import FEATURE_SET_VERSION
 from training import card, drift, explain, model_registry, plots
@@ -30,11 +32,6 @@ class RunOutcome:
     result: TrainResult
     registered: model_registry.Registered
     report: dict[str, Any]
-    report_path: Path
-
-
-def _json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=1, default=str)
 
 
 def _champion_on_valid(store: model_registry.Store, result: TrainResult) -> float | None:
@@ -154,16 +151,23 @@ def artifacts(result: TrainResult, folder: Path) -> tuple[list[tuple[str, Path]]
     out["fairness"] = folder / "fairness.md"
     X_all = result.model.matrix(test)
     reference = drift.reference_distributions(X_all, test["score_model"].to_numpy())
-    (folder / "reference.json").write_text(_json(reference), encoding="utf-8")
+    (folder / "reference.json").write_text(report_json(reference), encoding="utf-8")
     out["reference"] = folder / "reference.json"
     return [(key.split("/")[0], path) for key, path in out.items()], importance
 
 
-def run(settings: Settings, as_of_dates=None, progress=None) -> RunOutcome:
+def train_and_register(settings: Settings, as_of_dates=None, progress=None) -> RunOutcome:
+    """Train and evaluate on the snapshots of ``as_of_dates`` (default: all), log the run with
+    its artifacts and register the model (champion when it beats the current one).
+
+    Args:
+        progress: called with a short description of each step.
+    """
     say = progress or (lambda _m: None)
     say("labels, split, LightGBM, baselines, evaluation")
     result = train_and_evaluate(settings, as_of_dates)
-    store = model_registry.Store.for_workspace(settings.models_dir)
+    config_hash = settings.config_hash("model")
+    store = model_registry.Store.for_settings(settings)
     valid = result.valid_frame
     new_valid = pr_auc(valid["label"].to_numpy(), result.model.predict_proba(valid))
     say("comparing with the champion")
@@ -174,6 +178,7 @@ def run(settings: Settings, as_of_dates=None, progress=None) -> RunOutcome:
         files, importance = artifacts(result, folder)
         report = {
             "generated_at": datetime.now(UTC).isoformat(),
+            "config_hash": config_hash,
             "feature_set_version": FEATURE_SET_VERSION,
             "snapshot_ids": result.snapshot_ids,
             "label": result.label,
@@ -181,7 +186,7 @@ def run(settings: Settings, as_of_dates=None, progress=None) -> RunOutcome:
             "validation": {"model_pr_auc": new_valid, "champion_pr_auc": old_valid},
             "timings": result.timings,
         }
-        (folder / "evaluation.json").write_text(_json(report), encoding="utf-8")
+        (folder / "evaluation.json").write_text(report_json(report), encoding="utf-8")
         files.append(("reports", folder / "evaluation.json"))
         card_path = folder / "model_card.md"
         card_path.write_text(
@@ -192,6 +197,7 @@ def run(settings: Settings, as_of_dates=None, progress=None) -> RunOutcome:
         params = {
             **{f"lgb.{k}": v for k, v in result.model.params.items()},
             "feature_set_version": FEATURE_SET_VERSION,
+            "config_hash": config_hash,
             "snapshot_ids": list(result.snapshot_ids.values()),
             "split": result.split.to_dict(),
             "horizon_months": result.label["horizon_months"],
@@ -208,6 +214,7 @@ def run(settings: Settings, as_of_dates=None, progress=None) -> RunOutcome:
             metrics={k: v for k, v in result.metrics.items() if k != "fairness"},
             tags={
                 "feature_set_version": FEATURE_SET_VERSION,
+                "config_hash": config_hash,
                 "snapshot_ids": ",".join(result.snapshot_ids.values())[:4900],
             },
             artifacts=files,
@@ -230,12 +237,7 @@ def run(settings: Settings, as_of_dates=None, progress=None) -> RunOutcome:
         "reason": registered.reason,
         "run_id": registered.run_id,
     }
-    folder = settings.reports_dir / "train"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.json"
-    path.write_text(_json(report), encoding="utf-8")
-    (folder / "latest.json").write_text(_json(report), encoding="utf-8")
-    return RunOutcome(result, registered, report, path)
+    return RunOutcome(result, registered, report)
 
 
 def _input_columns(frame) -> list[str]:

@@ -20,16 +20,29 @@ Example (month ends 2023-06 .. 2025-04, horizon 6, one test date, one valid date
     >>> s = temporal_split([date(2024, m, 28) for m in range(1, 13)], 3, valid_dates=1)
     >>> [d.month for d in s.train], [d.month for d in s.valid], [d.month for d in s.test]
     ([1, 2, 3, 4, 5, 6], [9], [12])
+
+:func:`split_in_time` is the rule itself, over any ordered keys (dates, numbers) and any gap:
+:func:`temporal_split` passes the label horizon; a household table without a label window
+(``training.table``) passes no gap.
+
+    >>> split_in_time([1, 2, 3, 4, 5, 6], test_n=2, valid_n=2)
+    ((1, 2), (3, 4), (5, 6))
+    >>> split_in_time([1, 2, 3, 4, 5, 6], test_n=1, valid_n=1, gap=lambda k: k + 2)
+    ((1, 2), (4,), (6,))
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
 from core.errors import ConfigError
-from training.labels import HORIZON_MONTHS, months_after
+from core.months import shift_months
+from training.labels import HORIZON_MONTHS
+
+K = TypeVar("K", bound=Any)
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,43 @@ class Split:
         return out
 
 
+def split_in_time(
+    keys: Iterable[K],
+    *,
+    test_n: int,
+    valid_n: int,
+    train_n: int | None = None,
+    gap: Callable[[K], K] | None = None,
+) -> tuple[tuple[K, ...], tuple[K, ...], tuple[K, ...]]:
+    """Split ordered keys into train, valid and test, leaving out keys whose window would reach
+    into the next part.
+
+    ``gap(k)`` is the end of key ``k``'s label window (default: ``k`` itself, no window). Test
+    takes the latest ``test_n`` distinct keys; valid the latest ``valid_n`` keys ``k`` before
+    the first test key with ``gap(k) <=`` it; train every key (the latest ``train_n``) before
+    the first valid key with ``gap(k) <=`` it. A part may come back shorter than asked, or
+    empty, when the keys cannot fill it: the caller says why in its own words.
+
+    Args:
+        keys: sortable keys (duplicates ignored).
+        test_n / valid_n: how many distinct keys test and valid take (at least 1).
+        train_n: at most this many of the latest eligible keys for training (None: all).
+        gap: the end of a key's window (e.g. the as-of date plus the label horizon).
+
+    Returns:
+        The sorted keys of train, valid and test.
+    """
+    end = gap or (lambda k: k)
+    days = sorted(set(keys))
+    test = days[-test_n:] if test_n >= 1 and days else []
+    valid = [d for d in days if test and d < test[0] and end(d) <= test[0]]
+    valid = valid[-valid_n:] if valid_n >= 1 else []
+    train = [d for d in days if valid and d < valid[0] and end(d) <= valid[0]]
+    if train_n is not None:
+        train = train[-train_n:] if train_n >= 1 else []
+    return tuple(train), tuple(valid), tuple(test)
+
+
 def temporal_split(
     as_of_dates: Iterable[date],
     horizon_months: int = HORIZON_MONTHS,
@@ -90,14 +140,15 @@ def temporal_split(
     )
     if len(days) < test_dates + valid_dates + 1:
         raise ConfigError(f"too few dates for a temporal split: {need}")
-    test = days[-test_dates:]
-    valid_pool = [d for d in days if months_after(d, horizon_months) <= test[0]]
-    if len(valid_pool) < valid_dates:
+    train, valid, test = split_in_time(
+        days,
+        test_n=test_dates,
+        valid_n=valid_dates,
+        train_n=train_dates,
+        gap=lambda d: shift_months(d, horizon_months),
+    )
+    if len(valid) < valid_dates:
         raise ConfigError(f"too few dates before the test date {test[0]} for validation: {need}")
-    valid = valid_pool[-valid_dates:]
-    train = [d for d in days if months_after(d, horizon_months) <= valid[0]]
     if not train:
         raise ConfigError(f"no date left for training before {valid[0]}: {need}")
-    if train_dates is not None:
-        train = train[-train_dates:]
-    return Split(tuple(train), tuple(valid), tuple(test), horizon_months)
+    return Split(train, valid, test, horizon_months)

@@ -1,19 +1,21 @@
 """Bring your own table: train and evaluate the hardship model on any household table.
 
 One row per household (CSV, UTF-8 or GBK, or Parquet), a unique id column, a label column and
-any other columns. The label is 0/1 or true/false, or the classes named by ``positive`` count as
-hardship. Features are every column except the id, label, time and group columns:
+any other columns, read by :mod:`training.table_columns`. The label is 0/1 or true/false, or
+the classes named by ``positive`` count as hardship. Features are every column except the id,
+label, time and group columns:
 
 - numbers (in a CSV: text that parses as numbers) are used as numbers;
-- other text with at most :data:`MAX_LEVELS` levels is used as a category;
+- other text with at most ``MAX_LEVELS`` levels is used as a category;
 - anything else (more levels, dates, empty or constant columns) is dropped with a note.
 
-A column that is mostly numbers (at least :data:`NUMERIC_SHARE` of its values) but holds a few
+A column that is mostly numbers (at least ``NUMERIC_SHARE`` of its values) but holds a few
 values that are not is refused, naming the column and how many values: silently treating them
 as missing would hide a broken extract. Rows without a label are dropped and counted.
 
 Validation is temporal when a time column is given (test = the latest 20 % of rows by time,
-valid = the 20 % before, train = the rest; a time value never spans two parts), else 5-fold
+valid = the 20 % before, train = the rest; a time value never spans two parts: the rule of
+:func:`training.splits.split_in_time` without a gap), else 5-fold
 stratified cross-validation with out-of-fold predictions (early stopping and Platt calibration
 on a stratified quarter of each training fold). LightGBM uses the household model's
 deterministic, shallow parameters, with ``min_data_in_leaf`` scaled down for small tables; the
@@ -31,8 +33,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import asdict
 from typing import Any
 
 import lightgbm as lgb
@@ -46,215 +47,27 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from core.errors import ConfigError, DataContractError
-from training.estimators import DEFAULT_PARAMS, SEED, Calibrator, train_booster
+from training.estimators import DEFAULT_PARAMS, Calibrator, train_booster
 from training.evaluation import CAPACITIES, evaluate_scores
 from training.fairness import capacity_by_group
+from training.splits import split_in_time
+from training.table_columns import (
+    TableSpec,
+    as_text,
+    binary_label,
+    feature_matrix,
+    first_row,
+    show_classes,
+    show_time,
+    time_keys,
+)
 
 EXPERIMENT = "outreach-tables"
-MAX_LEVELS = 50
-NUMERIC_SHARE = 0.8
-MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a"})
-"""Text read as a missing value (compared in lower case, after stripping spaces)."""
 TEST_SHARE = VALID_SHARE = 0.2
 FOLDS = 5
 CALIBRATION_SHARE = 0.25
 MIN_CLASS_ROWS = 2 * FOLDS
 ONE_THREAD_BELOW = 20_000
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """What the columns mean. ``positive``: the label classes that count as hardship."""
-
-    label: str
-    id_col: str
-    time: str | None = None
-    groups: tuple[str, ...] = ()
-    positive: tuple[str, ...] | None = None
-
-
-def parse_positive(text: str | None) -> tuple[str, ...] | None:
-    """``"a, b"`` -> ``("a", "b")``; None stays None."""
-    if text is None:
-        return None
-    values = tuple(v.strip() for v in text.split(",") if v.strip())
-    if not values:
-        raise ConfigError("--positive names no class")
-    return values
-
-
-def load_table(path: Path, encoding: str = "auto") -> pd.DataFrame:
-    """The table as a frame (CSV values as text, Parquet with its own types); refuses a missing,
-    unreadable, 0-byte or row-less file with one line."""
-    from features.ingest import read_table
-
-    return read_table(path, encoding)
-
-
-# ------------------------------------------------------------------------------ columns
-def _text(col: pd.Series) -> pd.Series:
-    """Values as stripped text (integral floats without ``.0``, bools as true/false), missing
-    values and :data:`MISSING_TOKENS` as None."""
-
-    def one(v: Any) -> str | None:
-        if v is None or (not isinstance(v, str) and pd.isna(v)):
-            return None
-        if isinstance(v, bool | np.bool_):
-            return "true" if v else "false"
-        if isinstance(v, float | np.floating) and float(v).is_integer():
-            return str(int(v))
-        text = str(v).strip()
-        return None if text.lower() in MISSING_TOKENS else text
-
-    return col.astype(object).map(one)
-
-
-def _numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Text parsed as finite floats (NaN where missing) and a mask of values that are not."""
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    bad = text.notna().to_numpy() & ~np.isfinite(values)
-    return np.where(bad, np.nan, values), bad
-
-
-def _is_dates(text: pd.Series) -> bool:
-    """Whether every present value is an ISO date (``2024-01-31``, ``2024-01-31T08:00``)."""
-    present = text.dropna()
-    if present.empty or not present.str.match(r"^\d{4}-\d{2}").all():
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return bool(pd.to_datetime(present, errors="coerce", format="ISO8601").notna().all())
-
-
-def _classes(values: Sequence[str], limit: int = 10) -> str:
-    shown = ", ".join(values[:limit])
-    return shown + (", ..." if len(values) > limit else "")
-
-
-def _first_row(frame: pd.DataFrame, mask: np.ndarray) -> int:
-    """1-based data row (in the file) of the first flagged value."""
-    return int(frame.index[np.flatnonzero(mask)[0]]) + 1
-
-
-def feature_matrix(frame: pd.DataFrame, exclude: Sequence[str]) -> tuple[pd.DataFrame, dict]:
-    """The model input (float64 and ``category`` columns) and a description of every column.
-
-    Raises:
-        DataContractError: a mostly numeric column holds values that are not numbers.
-    """
-    out: dict[str, pd.Series] = {}
-    info: dict[str, Any] = {"numeric": [], "categorical": {}, "dropped": []}
-    for name in frame.columns:
-        if name in exclude:
-            continue
-        col = frame[name]
-        if pd.api.types.is_datetime64_any_dtype(col):
-            info["dropped"].append({"column": name, "reason": "dates are not used as features"})
-            continue
-        if pd.api.types.is_numeric_dtype(col):
-            values = pd.Series(col.to_numpy(dtype=float, na_value=np.nan), index=frame.index)
-        else:
-            text = _text(col)
-            n = int(text.notna().sum())
-            numbers, bad = _numbers(text)
-            if n and not bad.any():
-                values = pd.Series(numbers, index=frame.index)
-            elif n and 1 - bad.sum() / n >= NUMERIC_SHARE:
-                raise DataContractError(
-                    f"column '{name}' is numeric but {int(bad.sum())} of {n} values are not "
-                    f"numbers (first in data row {_first_row(frame, bad)}); fix them or leave "
-                    "them empty"
-                )
-            elif _is_dates(text):
-                info["dropped"].append({"column": name, "reason": "dates are not used as features"})
-                continue
-            else:
-                levels = sorted(text.dropna().unique())
-                if len(levels) > MAX_LEVELS:
-                    info["dropped"].append(
-                        {"column": name, "reason": f"text with {len(levels)} levels "
-                         f"(more than {MAX_LEVELS})"}
-                    )  # fmt: skip
-                    continue
-                values = pd.Series(pd.Categorical(text, categories=levels), index=frame.index)
-        if values.nunique(dropna=True) < 2:
-            info["dropped"].append({"column": name, "reason": "fewer than two distinct values"})
-            continue
-        out[name] = values
-        if values.dtype == "category":
-            info["categorical"][name] = len(values.cat.categories)
-        else:
-            info["numeric"].append(name)
-    if not out:
-        raise DataContractError("the table has no usable feature column")
-    return pd.DataFrame(out, index=frame.index), info
-
-
-def binary_label(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.Series, list[str]]:
-    """The label as 1.0 / 0.0 (NaN where missing) and the classes seen."""
-    text = _text(frame[spec.label])
-    classes = sorted(text.dropna().unique())
-    if spec.positive is not None:
-        for p in spec.positive:
-            if p not in classes:
-                raise ConfigError(
-                    f"--positive '{p}' is not a class of label '{spec.label}' "
-                    f"(classes: {_classes(classes)})"
-                )
-        y = text.isin(spec.positive).astype(float)
-    else:
-        numbers, bad = _numbers(text)
-        lower = {c.lower() for c in classes}
-        if not bad.any() and set(np.unique(numbers[~np.isnan(numbers)])) <= {0.0, 1.0}:
-            y = pd.Series(numbers, index=frame.index)
-        elif lower <= {"true", "false"}:
-            y = (text.str.lower() == "true").astype(float)
-        else:
-            raise ConfigError(
-                f"label '{spec.label}' has {len(classes)} classes ({_classes(classes)}), not 0/1 "
-                "or true/false; name the hardship classes with --positive"
-            )
-    return y.where(text.notna()), classes
-
-
-def time_keys(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, str]:
-    """Sortable keys (floats) of the time column and its kind (``number`` or ``date``)."""
-    col = frame[column]
-    if pd.api.types.is_datetime64_any_dtype(col):
-        keys, kind = col.to_numpy(dtype="datetime64[ns]").astype("int64").astype(float), "date"
-        keys[col.isna().to_numpy()] = np.nan
-    elif pd.api.types.is_numeric_dtype(col):
-        keys, kind = col.to_numpy(dtype=float, na_value=np.nan), "number"
-    else:
-        text = _text(col)
-        keys, bad = _numbers(text)
-        kind = "number"
-        if bad.any():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                days = pd.to_datetime(text, errors="coerce", format="ISO8601")
-                if days.isna().sum() > text.isna().sum():
-                    days = pd.to_datetime(text, errors="coerce", format="mixed")
-            kind = "date"
-            keys = days.to_numpy(dtype="datetime64[ns]").astype("int64").astype(float)
-            bad = text.notna().to_numpy() & days.isna().to_numpy()
-            keys[days.isna().to_numpy()] = np.nan
-            if bad.any():
-                raise DataContractError(
-                    f"--time column '{column}': {int(bad.sum())} values are neither dates nor "
-                    f"numbers (first in data row {_first_row(frame, bad)})"
-                )
-    missing = np.isnan(keys)
-    if missing.any():
-        raise DataContractError(
-            f"--time column '{column}' is empty in {int(missing.sum())} labelled rows "
-            f"(first in data row {_first_row(frame, missing)})"
-        )
-    return keys, kind
-
-
-def _show_time(key: float, kind: str) -> str | float:
-    return str(pd.Timestamp(int(key)).date()) if kind == "date" else float(key)
 
 
 # ------------------------------------------------------------------------------- models
@@ -347,21 +160,27 @@ def _need_both_classes(y: np.ndarray, what: str) -> None:
         )
 
 
-def _temporal(X: pd.DataFrame, y: np.ndarray, keys: np.ndarray, spec: TableSpec, kind: str):
+def _temporal(
+    X: pd.DataFrame, y: np.ndarray, keys: np.ndarray, spec: TableSpec, kind: str, seed: int
+):
     ts = np.sort(keys)
     n = len(ts)
     t_valid = ts[int((1 - TEST_SHARE - VALID_SHARE) * n)]
     t_test = ts[int((1 - TEST_SHARE) * n)]
-    test, train = keys >= t_test, keys < t_valid
-    valid = ~test & ~train
-    if not (train.any() and valid.any() and test.any()):
+    distinct = np.unique(keys)
+    n_test = int((distinct >= t_test).sum())
+    n_valid = int(((distinct >= t_valid) & (distinct < t_test)).sum())
+    # the split rule of training.splits, with no gap (a table row has no label window)
+    parts = split_in_time(distinct.tolist(), test_n=n_test, valid_n=n_valid) if n_valid else None
+    if parts is None or not all(parts):
         raise DataContractError(
             f"--time column '{spec.time}' has too few distinct values "
-            f"({len(np.unique(keys))}) for a train / valid / test split"
+            f"({len(distinct)}) for a train / valid / test split"
         )
+    train, valid, test = (np.isin(keys, part) for part in parts)
     for name, m in (("train part", train), ("valid part", valid), ("test part", test)):
         _need_both_classes(y[m], name)
-    model = fit_table_lightgbm(X[train], y[train], X[valid], y[valid])
+    model = fit_table_lightgbm(X[train], y[train], X[valid], y[valid], {"seed": seed})
     logistic = fit_logistic(X[train], y[train])
     scores = {
         "model": model.predict_proba(X[test]),
@@ -370,8 +189,8 @@ def _temporal(X: pd.DataFrame, y: np.ndarray, keys: np.ndarray, spec: TableSpec,
     split = {
         "method": "temporal",
         "time_column": spec.time,
-        "valid_from": _show_time(t_valid, kind),
-        "test_from": _show_time(t_test, kind),
+        "valid_from": show_time(t_valid, kind),
+        "test_from": show_time(t_test, kind),
         "rows": {"train": int(train.sum()), "valid": int(valid.sum()), "test": int(test.sum())},
         "positives": {k: int(y[m].sum()) for k, m in
                       (("train", train), ("valid", valid), ("test", test))},
@@ -383,7 +202,7 @@ def _temporal(X: pd.DataFrame, y: np.ndarray, keys: np.ndarray, spec: TableSpec,
     return test, scores, split
 
 
-def _cross_validated(X: pd.DataFrame, y: np.ndarray):
+def _cross_validated(X: pd.DataFrame, y: np.ndarray, seed: int):
     rare = int(min(y.sum(), len(y) - y.sum()))
     if rare < MIN_CLASS_ROWS:
         raise DataContractError(
@@ -392,12 +211,14 @@ def _cross_validated(X: pd.DataFrame, y: np.ndarray):
         )
     p_model, p_logistic = np.full(len(y), np.nan), np.full(len(y), np.nan)
     best, leaves = [], []
-    folds = StratifiedKFold(FOLDS, shuffle=True, random_state=SEED)
+    folds = StratifiedKFold(FOLDS, shuffle=True, random_state=seed)
     for train_idx, test_idx in folds.split(np.zeros(len(y)), y):
         fit_idx, cal_idx = train_test_split(
-            train_idx, test_size=CALIBRATION_SHARE, stratify=y[train_idx], random_state=SEED
+            train_idx, test_size=CALIBRATION_SHARE, stratify=y[train_idx], random_state=seed
         )
-        model = fit_table_lightgbm(X.iloc[fit_idx], y[fit_idx], X.iloc[cal_idx], y[cal_idx])
+        model = fit_table_lightgbm(
+            X.iloc[fit_idx], y[fit_idx], X.iloc[cal_idx], y[cal_idx], {"seed": seed}
+        )
         best.append(model.best_iteration)
         leaves.append(model.params["min_data_in_leaf"])
         p_model[test_idx] = model.predict_proba(X.iloc[test_idx])
@@ -425,31 +246,38 @@ def _check_columns(frame: pd.DataFrame, spec: TableSpec) -> None:
     seen: dict[str, str] = {}
     for flag, name in roles:
         if name not in frame.columns:
-            raise ConfigError(f"{flag} '{name}' is not a column (columns: {_classes(columns)})")
+            raise ConfigError(f"{flag} '{name}' is not a column (columns: {show_classes(columns)})")
         if name in seen:
             raise ConfigError(f"column '{name}' is given to both {seen[name]} and {flag}")
         seen[name] = flag
 
 
 def _check_ids(frame: pd.DataFrame, id_col: str) -> None:
-    ids = _text(frame[id_col])
+    ids = as_text(frame[id_col])
     if ids.isna().any():
         raise DataContractError(
             f"id column '{id_col}' is empty in {int(ids.isna().sum())} rows "
-            f"(first in data row {_first_row(frame, ids.isna().to_numpy())})"
+            f"(first in data row {first_row(frame, ids.isna().to_numpy())})"
         )
     dup = ids.duplicated(keep="first").to_numpy()
     if dup.any():
         raise DataContractError(
             f"id column '{id_col}' has {int(dup.sum())} duplicate value(s) (first in data row "
-            f"{_first_row(frame, dup)}); ids must be unique"
+            f"{first_row(frame, dup)}); ids must be unique"
         )
 
 
 def train_table(
-    frame: pd.DataFrame, spec: TableSpec, capacities: Sequence[float] = CAPACITIES
+    frame: pd.DataFrame,
+    spec: TableSpec,
+    capacities: Sequence[float] = CAPACITIES,
+    seed: int = DEFAULT_PARAMS["seed"],
 ) -> dict:
     """Train and evaluate on ``frame`` (see the module docstring); the JSON-ready report.
+
+    Args:
+        capacities: the list sizes (shares of rows) at which metrics are reported.
+        seed: the seed of LightGBM, the folds and the calibration draws.
 
     Raises:
         ConfigError, DataContractError: one line naming the column and the problem.
@@ -472,11 +300,11 @@ def train_table(
     X, columns = feature_matrix(rows, exclude)
     if spec.time:
         keys, kind = time_keys(rows, spec.time)
-        mask, scores, split = _temporal(X, y, keys, spec, kind)
+        mask, scores, split = _temporal(X, y, keys, spec, kind, seed)
     else:
-        mask, scores, split = _cross_validated(X, y)
+        mask, scores, split = _cross_validated(X, y, seed)
     judged = pd.DataFrame(
-        {"household_id": _text(rows[spec.id_col]).to_numpy()[mask], "label": y[mask]}
+        {"household_id": as_text(rows[spec.id_col]).to_numpy()[mask], "label": y[mask]}
     )
     for g in spec.groups:
         judged[g] = rows[g].to_numpy()[mask]
@@ -533,6 +361,7 @@ def log_run(store, report: dict, table_name: str) -> str:
         "table": table_name,
         **{k: json.dumps(v) if not isinstance(v, str) else v for k, v in spec.items()},
         "validation": report["validation"]["method"],
+        "config_hash": report.get("config_hash", ""),
         "n_rows": report["rows"]["used"],
         "n_features": len(report["features"]["numeric"]) + len(report["features"]["categorical"]),
         **{f"lgb.{k}": json.dumps(v) for k, v in report["params"].items()},
@@ -540,6 +369,8 @@ def log_run(store, report: dict, table_name: str) -> str:
     with warnings.catch_warnings(), mlflow.start_run(experiment_id=exp_id) as run:
         warnings.simplefilter("ignore")
         mlflow.log_params(params)
+        if report.get("config_hash"):
+            mlflow.set_tag("config_hash", report["config_hash"])
         mlflow.log_metrics(flat_metrics(report["metrics"]))
         mlflow.log_dict(report, "report.json")
         return run.info.run_id

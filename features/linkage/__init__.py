@@ -32,13 +32,13 @@ Public surface::
     run_table(settings, TableOptions(table, map, out, encoding), progress) -> TableReport
     link(con, keys, model_path, retrain, truth_dir, progress) -> LinkReport
     link_table(frame, mapping, keys) -> (frame, notes);  parse_map(text, columns)
-    evaluate(con, truth_dir);  pairwise_counts(pred, truth, flag)
+    evaluate_against_truth(con, truth_dir);  pairwise_counts(pred, truth, flag)
     normalize_name(name);  id_corrections(raw)
     MATCH_THRESHOLD, LOW_CONFIDENCE
 """
 
 from features.linkage.comparisons import id_corrections, normalize_name
-from features.linkage.evaluate import evaluate, pairwise_counts
+from features.linkage.evaluate import evaluate_against_truth, pairwise_counts
 from features.linkage.model import LOW_CONFIDENCE, MATCH_THRESHOLD
 from features.linkage.resolve import LinkReport, link
 from features.linkage.stage import LinkOptions, TableOptions, TableReport
@@ -51,7 +51,7 @@ __all__ = [
     "LinkReport",
     "TableOptions",
     "TableReport",
-    "evaluate",
+    "evaluate_against_truth",
     "id_corrections",
     "link",
     "link_table",

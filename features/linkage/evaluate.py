@@ -37,7 +37,7 @@ def pairwise_counts(pred: np.ndarray, truth: np.ndarray, flag: np.ndarray | None
     }
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> dict:
+def evaluate_against_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> dict:
     """Pairwise precision and recall of the links against the simulator's truth."""
     pattern = str(truth_dir / "records" / "*" / "*.parquet")
     frame = con.execute(

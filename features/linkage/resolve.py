@@ -16,7 +16,7 @@ import pyarrow as pa
 from features import warehouse
 from features.linkage.clusters import assign_records, write_links
 from features.linkage.comparisons import blocking_rules, id_corrections, normalize_name
-from features.linkage.evaluate import evaluate
+from features.linkage.evaluate import evaluate_against_truth
 from features.linkage.model import (
     LOW_CONFIDENCE,
     MATCH_THRESHOLD,
@@ -217,7 +217,7 @@ def link(
     _count_results(con, report)
     if truth_dir is not None and (truth_dir / "records").is_dir():
         say("measuring against the simulator's truth")
-        report.quality = evaluate(con, truth_dir)
+        report.quality = evaluate_against_truth(con, truth_dir)
     report.seconds["total"] = time.perf_counter() - t0
     return report
 

@@ -53,10 +53,8 @@ def parse_day(text: str, flag: str):
 def as_of_dates(as_of: list[str] | None, start: str | None, end: str | None) -> list:
     """The snapshot dates: every ``--as-of``, plus monthly dates from ``--from`` to ``--to``
     (the same day each month; month ends when ``--from`` is a month end)."""
-    import calendar
-    from datetime import date
-
     from core.errors import ConfigError
+    from core.months import monthly_dates
 
     days = {parse_day(a, "--as-of") for a in as_of or []}
     if (start is None) != (end is None):
@@ -65,15 +63,7 @@ def as_of_dates(as_of: list[str] | None, start: str | None, end: str | None) -> 
         first, last = parse_day(start, "--from"), parse_day(end, "--to")
         if last < first:
             raise ConfigError("--to is before --from")
-        month_end = first.day == calendar.monthrange(first.year, first.month)[1]
-        y, m = first.year, first.month
-        while True:
-            dim = calendar.monthrange(y, m)[1]
-            day = date(y, m, dim if month_end else min(first.day, dim))
-            if day > last:
-                break
-            days.add(day)
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        days.update(monthly_dates(first, last))
     if not days:
         raise ConfigError("give --as-of DATE (repeatable) or --from DATE --to DATE")
     return sorted(days)

@@ -139,12 +139,11 @@ def demo(
     if not 0 <= port <= 65535:
         raise ConfigError("--port must be between 0 and 65535")
     from outreach import demo as d
-    from outreach.cli import main as cli
 
     settings = load_settings(workspace)
     d.ensure_workspace(settings.workspace)
     say = typer.echo
-    times = d.run_stages(settings, cli, say)
+    times = d.run_stages(settings, say)
     started = time.perf_counter()
     tokens = d.demo_tokens(settings)
     times.append(d.StageTime("tokens", time.perf_counter() - started, False))

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from core.errors import OutreachError
+from core.errors import ConfigError
 from core.reports import write_report
 from outreach.cli.app import app
 from outreach.cli.common import (
     Workspace,
     as_of_dates,
-    model_store,
     new_console,
     parse_day,
     progress_bar,
     settings_for,
 )
+
+if TYPE_CHECKING:
+    from training.stage import TableReport, TrainReport
 
 
 @app.command()
@@ -73,67 +75,63 @@ def train(
 ) -> None:
     """Train the hardship model on the snapshots, evaluate it, log and register it in MLflow
     (or train and evaluate on any household table with --table)."""
-    from core.errors import ConfigError
+    from training import stage
+    from training.table_columns import parse_positive
 
     settings = settings_for(workspace)
     table_flags = [f for f, v in (("--label", label), ("--id", id_), ("--time", time),
                                   ("--group", group), ("--positive", positive)) if v]  # fmt: skip
     if table is None and table_flags:
         raise ConfigError(f"{', '.join(table_flags)} need --table")
+    console = new_console()
     if table is not None:
-        from training.model_registry import Store
-        from training.table import TableSpec, load_table, log_run, parse_positive, train_table
-
         if as_of or start or end:
             raise ConfigError("--as-of, --from and --to do not apply to --table")
         if label is None or id_ is None:
             raise ConfigError("--table needs --label and --id")
-        spec = TableSpec(label, id_, time, tuple(group or ()), parse_positive(positive))
-        frame = load_table(table)
-        console = new_console()
-        with progress_bar(console, "train") as bar:
-            bar.add_task(f"{table.name}: {len(frame):,} rows", total=None)
-            report = train_table(frame, spec)
-            report["input"] = str(table)
-            report["mlflow_run_id"] = log_run(
-                Store.for_workspace(settings.models_dir), report, table.name
-            )
-        path = write_report(settings.reports_dir, "train-table", report)
-        v, r = report["validation"], report["rows"]
-        out = Table(title=f"{table.name}: {v['method']}, evaluated on {v['evaluated_on']}")
-        for c in ("score", "ROC-AUC", "PR-AUC", "Brier", "ECE", "slope", "precision@5%",
-                  "recall@5%"):  # fmt: skip
-            out.add_column(c, justify="left" if c == "score" else "right")
-        for name, m in report["metrics"]["scores"].items():
-            cap = m["capacity"].get("0.05", {}).get("county", {})
-            out.add_row(name, *("" if x is None else f"{x:.3f}" for x in (
-                m["roc_auc"], m["pr_auc"], m["brier"], m["ece"], m["calibration_slope"],
-                cap.get("precision"), cap.get("recall"))))  # fmt: skip
-        console.print(out)
-        n_features = len(report["features"]["numeric"]) + len(report["features"]["categorical"])
-        console.print(
-            f"rows used {r['used']:,} of {r['read']:,} ({r['positive']:,} positive); "
-            f"features {n_features}"
+        options = stage.TableOptions(
+            table, label, id_, time, tuple(group or ()), parse_positive(positive)
         )
-        for note in report["notes"]:
-            console.print(f"note: {note}")
+        with progress_bar(console, "train") as bar:
+            bar.add_task(table.name, total=None)
+            report = stage.run_table(settings, options)
+        path = write_report(settings.reports_dir, stage.TRAIN_TABLE, report.as_dict())
+        _print_table(console, report, table.name)
         console.print(f"report: {path}")
         return
-    from training.run import run
-
     dates = as_of_dates(as_of, start, end) if (as_of or start or end) else None
-    if not settings.warehouse_path.exists():
-        raise OutreachError(f"no warehouse at {settings.warehouse_path}; run `outreach ingest`")
-    console = new_console()
+    options = stage.TrainOptions(tuple(dates) if dates else None)
     with progress_bar(console, "train") as bar:
         task = bar.add_task("", total=None)
-        outcome = run(settings, dates, progress=lambda m: bar.update(task, description=m))
-    _print_train(console, outcome.report)
-    console.print(f"evaluation: {outcome.report_path}")
+        report = stage.run(settings, options, progress=lambda m: bar.update(task, description=m))
+    path = write_report(settings.reports_dir, stage.TRAIN, report.as_dict())
+    _print_train(console, report)
+    console.print(f"evaluation: {path}")
 
 
-def _print_train(console: Console, report: dict) -> None:
-    m = report["metrics"]
+def _print_table(console: Console, report: TableReport, name: str) -> None:
+    v, r = report.validation, report.rows
+    out = Table(title=f"{name}: {v['method']}, evaluated on {v['evaluated_on']}")
+    for c in ("score", "ROC-AUC", "PR-AUC", "Brier", "ECE", "slope", "precision@5%",
+              "recall@5%"):  # fmt: skip
+        out.add_column(c, justify="left" if c == "score" else "right")
+    for score, m in report.metrics["scores"].items():
+        cap = m["capacity"].get("0.05", {}).get("county", {})
+        out.add_row(score, *("" if x is None else f"{x:.3f}" for x in (
+            m["roc_auc"], m["pr_auc"], m["brier"], m["ece"], m["calibration_slope"],
+            cap.get("precision"), cap.get("recall"))))  # fmt: skip
+    console.print(out)
+    n_features = len(report.features["numeric"]) + len(report.features["categorical"])
+    console.print(
+        f"rows used {r['used']:,} of {r['read']:,} ({r['positive']:,} positive); "
+        f"features {n_features}"
+    )
+    for note in report.notes:
+        console.print(f"note: {note}")
+
+
+def _print_train(console: Console, report: TrainReport) -> None:
+    m = report.metrics
     table = Table(title="Test split: observable label (and true onset, on simulated data)")
     cols = ("score", "ROC-AUC", "PR-AUC", "ECE", "slope", "recall@5%", "true-onset AUC",
             "true recall@5%", "silent found@5%")  # fmt: skip
@@ -160,7 +158,7 @@ def _print_train(console: Console, report: dict) -> None:
             f"AUC on the observable label {g['auc_observed']:.3f} vs on true onset "
             f"{g['auc_true_onset']:.3f} (gap {g['auc_observed_minus_true']:+.3f})"
         )
-    r = report["registered"]
+    r = report.registered
     console.print(f"model version {r['version']}: {r['alias']} ({r['reason']})")
 
 
@@ -170,51 +168,22 @@ def drift(
     workspace: Workspace = None,
 ) -> None:
     """Compare a snapshot with the champion's reference distributions (PSI per feature)."""
-    import pyarrow.parquet as pq
-
-    from features import warehouse
-    from features.vectors.build import snapshot_path
-    from training import model_registry
-    from training.drift import psi
-    from training.labels import HORIZON_MONTHS, is_labelled, label_cutoff, reporting_delay_p99
+    from training import stage
 
     settings = settings_for(workspace)
     day = parse_day(as_of, "--as-of")
-    path = snapshot_path(settings.snapshots_dir, day)
-    if not path.exists():
-        raise OutreachError(f"no snapshot for {day}; run `outreach features --as-of {day}`")
-    store = model_store(settings)
-    model, version = model_registry.load_version(store)
-    reference = model_registry.run_artifact(store, version, "reference")
-    frame = pq.read_table(path).to_pandas()
-    result = psi(reference, model.matrix(frame), model.predict_proba(frame))
-    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
-        cutoff = label_cutoff(con)
-        delay = reporting_delay_p99(con, cutoff)
-    labelled = is_labelled(day, cutoff, delay, HORIZON_MONTHS)
-    result["label_lag"] = {
-        "cutoff": cutoff.isoformat(),
-        "reporting_delay_p99_days": delay,
-        "labelled": labelled,
-        "note": (
-            "outcomes of this snapshot are complete"
-            if labelled
-            else f"outcomes of this snapshot are not yet observable: its {HORIZON_MONTHS}-month "
-            f"window plus the {delay}-day reporting delay runs past the data cutoff {cutoff}; "
-            "drift in the score cannot yet be checked against outcomes"
-        ),
-    }
-    result.update({"as_of": day.isoformat(), "model_version": version})
-    out = write_report(settings.reports_dir, "drift", result)
+    report = stage.run_drift(settings, stage.DriftOptions(day))
+    out = write_report(settings.reports_dir, stage.DRIFT, report.as_dict())
     console = new_console()
-    table = Table(title=f"Drift of {day} against model version {version}'s reference (PSI)")
+    table = Table(title=f"Drift of {day} against model version {report.model_version}'s "
+                  "reference (PSI)")  # fmt: skip
     for c in ("feature", "PSI", "band"):
         table.add_column(c, justify="right" if c == "PSI" else "left")
-    score = result.get("score")
+    score = report.psi.get("score")
     if score:
         table.add_row("(score)", f"{score['psi']:.3f}", score["band"])
-    for row in result["features"][:15]:
+    for row in report.psi["features"][:15]:
         table.add_row(row["feature"], f"{row['psi']:.3f}", row["band"])
     console.print(table)
-    console.print(result["label_lag"]["note"])
+    console.print(report.label_lag["note"])
     console.print(f"report: {out}")

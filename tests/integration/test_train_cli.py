@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import load_settings
 from features.vectors.catalogue import FEATURE_SET_VERSION
 from outreach.cli import main
 from training import model_registry
@@ -58,6 +59,9 @@ def test_train_registers_compares_promotes_and_rolls_back(workspace, capsys):
     assert {"plots/calibration.png", "plots/recall_at_capacity.png",
             "plots/shap_summary.png"} <= plots  # fmt: skip
     run = client.get_run(run_id)
+    # the run says which configuration made it, in MLflow and in the report
+    assert report["config_hash"] == load_settings(workspace, environ={}).config_hash("model")
+    assert run.data.tags["config_hash"] == run.data.params["config_hash"] == report["config_hash"]
     assert run.data.params["feature_set_version"] == FEATURE_SET_VERSION
     assert "test.model.roc_auc" not in run.data.metrics  # metrics are namespaced by score
     assert any(k.startswith("observed.scores.model.") for k in run.data.metrics)

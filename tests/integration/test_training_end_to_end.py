@@ -10,11 +10,12 @@ from datetime import date
 import numpy as np
 import pytest
 
+from core.months import shift_months
 from core.settings import load_settings
 from features.vectors.build import read_snapshot_metadata, snapshot_path
 from features.warehouse import connect
 from outreach.cli import main
-from training.labels import label_cutoff, label_population, months_after, observable_labels
+from training.labels import label_cutoff, label_population, observable_labels
 from training.pipeline import load_snapshots, train_and_evaluate
 
 pytestmark = pytest.mark.integration
@@ -51,8 +52,8 @@ def test_labels_on_the_fixture_county(workspace):
 
 def test_train_and_evaluate_on_the_fixture_county(result, workspace):
     s = result.split
-    assert months_after(s.train[-1], 6) <= s.valid[0]
-    assert months_after(s.valid[-1], 6) <= s.test[0]
+    assert shift_months(s.train[-1], 6) <= s.valid[0]
+    assert shift_months(s.valid[-1], 6) <= s.test[0]
     assert set(result.test_frame["as_of"]) == set(s.test)
     m = result.metrics
     json.dumps(m, allow_nan=False)

@@ -20,53 +20,73 @@ def settings(tmp_path, monkeypatch):
     return s, prints
 
 
+class _Report:
+    def as_dict(self) -> dict:
+        return {"ok": True}
+
+
 def _runner(fail: str | None = None):
+    """Stand-in stage functions that record their calls (a failing one raises, as stages do)."""
     calls: list[str] = []
 
-    def cli(argv: list[str]) -> int:
-        calls.append(argv[0])
-        assert argv[-2] == "--workspace"
-        return 2 if argv[0] == fail else 0
+    def stage(name: str):
+        def call(settings) -> _Report:
+            calls.append(name)
+            assert settings.workspace.name == "ws"
+            if name == fail:
+                raise ConfigError(f"{name} failed")
+            return _Report()
 
-    return cli, calls
+        return call
+
+    names = [("simulate", None), ("ingest", None), ("link", "link"), ("features", "features")]
+    names += [("train", "train"), ("score", None)]
+    return [(n, key, stage(n)) for n, key in names], calls
+
+
+def test_the_demo_runs_the_pipeline_stage_functions_in_order():
+    assert [name for name, _, _ in demo.pipeline_stages()] == [
+        "simulate", "ingest", "link", "features", "train", "score"
+    ]  # fmt: skip
 
 
 def test_first_run_runs_every_stage_in_order_then_reuses(settings):
     s, prints = settings
-    cli, calls = _runner()
+    stages, calls = _runner()
     said: list[str] = []
-    times = demo.run_stages(s, cli, said.append)
+    times = demo.run_stages(s, said.append, stages)
     assert calls == ["simulate", "ingest", "link", "features", "train", "score"]
     assert [t.name for t in times] == calls and not any(t.reused for t in times)
     assert any(line.startswith("[6/8] score: ") for line in said)
+    assert (s.reports_dir / "score" / "latest.json").exists()  # each stage's report is written
 
-    cli, calls = _runner()
-    times = demo.run_stages(s, cli, lambda _m: None)
+    stages, calls = _runner()
+    times = demo.run_stages(s, lambda _m: None, stages)
     assert calls == ["simulate", "ingest", "score"]  # nothing new was ingested
     assert [t.name for t in times if t.reused] == ["link", "features", "train"]
 
     prints["fp"] = "B"  # a new delivery: link, features and train run again
-    cli, calls = _runner()
-    demo.run_stages(s, cli, lambda _m: None)
+    stages, calls = _runner()
+    demo.run_stages(s, lambda _m: None, stages)
     assert calls == ["simulate", "ingest", "link", "features", "train", "score"]
 
 
-def test_a_failed_stage_stops_the_demo_with_one_line_and_is_not_marked_done(settings):
+def test_a_failed_stage_stops_the_demo_with_its_error_and_is_not_marked_done(settings):
     s, _ = settings
-    cli, calls = _runner(fail="features")
-    with pytest.raises(ConfigError, match=r"^the demo stopped: `outreach features .*` failed"):
-        demo.run_stages(s, cli, lambda _m: None)
+    stages, calls = _runner(fail="features")
+    with pytest.raises(ConfigError, match=r"^features failed$"):
+        demo.run_stages(s, lambda _m: None, stages)
     assert calls[-1] == "features"
-    cli, calls = _runner()
-    demo.run_stages(s, cli, lambda _m: None)
+    stages, calls = _runner()
+    demo.run_stages(s, lambda _m: None, stages)
     assert calls == ["simulate", "ingest", "features", "train", "score"]  # link was done
 
 
 def test_a_damaged_state_file_only_costs_a_rebuild(settings):
     s, _ = settings
     (s.workspace / demo.STATE_FILE).write_text("{not json", encoding="utf-8")
-    cli, calls = _runner()
-    demo.run_stages(s, cli, lambda _m: None)
+    stages, calls = _runner()
+    demo.run_stages(s, lambda _m: None, stages)
     assert "link" in calls
 
 

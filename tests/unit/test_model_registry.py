@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from core.errors import ConfigError
+from core.settings import load_settings
 from training import model_registry
 
 
@@ -27,6 +28,15 @@ class TinyModel:
 @pytest.fixture()
 def store(tmp_path) -> model_registry.Store:
     return model_registry.Store.for_workspace(tmp_path / "models", environ={})
+
+
+def test_the_store_comes_from_the_settings(tmp_path):
+    local = load_settings(tmp_path, environ={})
+    store = model_registry.Store.for_settings(local)
+    assert store.tracking_uri == local.tracking_uri
+    assert store == model_registry.Store.for_workspace(local.models_dir, environ={})
+    remote = load_settings(tmp_path, environ={"OUTREACH_MLFLOW_URI": "http://mlflow:5000"})
+    assert model_registry.Store.for_settings(remote).tracking_uri == "http://mlflow:5000"
 
 
 def _log(store, tag: str, score: float, tmp_path: Path):

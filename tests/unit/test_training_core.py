@@ -1,4 +1,5 @@
-"""Labels, splits, metrics, models, fairness and truth mapping on tiny hand-made data."""
+"""Labels, splits, metrics, fairness and truth mapping on tiny hand-made data (the estimators:
+``test_training_models.py``)."""
 
 from __future__ import annotations
 
@@ -12,23 +13,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sklearn.metrics import log_loss
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.errors import ConfigError
+from core.months import shift_months
 from features.pseudonym import Pseudonymizer
-from features.vectors.catalogue import FEATURES
 from features.warehouse import create_schema
-from training.estimators import (
-    FEATURES_FOR_MODEL,
-    LOGISTIC_C_GRID,
-    Calibrator,
-    LogisticBaseline,
-    OutreachModel,
-    fit_lightgbm,
-    model_matrix,
-    rule_flags,
-    rules_baseline,
-)
 from training.evaluation import (
     brier,
     calibration_slope,
@@ -43,11 +34,10 @@ from training.fairness import capacity_by_group
 from training.labels import (
     label_cutoff,
     label_population,
-    months_after,
     observable_labels,
     reporting_delay_p99,
 )
-from training.splits import temporal_split
+from training.splits import split_in_time, temporal_split
 from training.truth import evaluation_rows, month_index, truth_frame
 
 # ---------------------------------------------------------------- labels: a tiny warehouse
@@ -114,11 +104,11 @@ def _labels(con, dates=(T,), **kw) -> dict[str, float]:
     return {(r.household_id, r.as_of): r.label for r in df.itertuples()}
 
 
-def test_months_after_keeps_month_ends():
-    assert months_after(date(2024, 1, 31), 1) == date(2024, 2, 29)
-    assert months_after(date(2024, 8, 31), 6) == date(2025, 2, 28)
-    assert months_after(date(2024, 1, 15), 6) == date(2024, 7, 15)
-    assert months_after(date(2024, 2, 29), 6) == date(2024, 8, 31)
+def test_label_horizons_keep_month_ends():
+    assert shift_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
+    assert shift_months(date(2024, 8, 31), 6) == date(2025, 2, 28)
+    assert shift_months(date(2024, 1, 15), 6) == date(2024, 7, 15)
+    assert shift_months(date(2024, 2, 29), 6) == date(2024, 8, 31)
 
 
 def test_enrolment_start_or_in_need_visit_in_the_window_is_positive():
@@ -213,7 +203,7 @@ def test_label_population_drops_known_households():
 
 
 def _month_ends(first: date, n: int) -> list[date]:
-    return [months_after(first, k) for k in range(n)]
+    return [shift_months(first, k) for k in range(n)]
 
 
 @pytest.mark.parametrize("n,valid,test", [(23, 3, 1), (23, 1, 1), (30, 2, 2), (14, 1, 1)])
@@ -222,8 +212,8 @@ def test_split_parts_never_overlap_the_next_label_window(n, valid, test):
     s = temporal_split(days, 6, valid_dates=valid, test_dates=test)
     assert len(s.test) == test and len(s.valid) == valid and s.train
     assert max(s.train) < min(s.valid) and max(s.valid) < min(s.test)
-    assert months_after(max(s.train), 6) <= min(s.valid)
-    assert months_after(max(s.valid), 6) <= min(s.test)
+    assert shift_months(max(s.train), 6) <= min(s.valid)
+    assert shift_months(max(s.valid), 6) <= min(s.test)
     assert s.test[-1] == days[-1]
     assert not set(s.train) & set(s.valid) | set(s.valid) & set(s.test)
     json.dumps(s.to_dict())
@@ -242,6 +232,47 @@ def test_split_with_too_few_dates_is_a_config_error():
         temporal_split(_month_ends(date(2024, 1, 31), 12), 6, valid_dates=1)
     with pytest.raises(ConfigError):
         temporal_split([date(2024, 1, 31)], 6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    keys=st.lists(st.integers(0, 40), min_size=1, max_size=60),
+    test_n=st.integers(1, 4),
+    valid_n=st.integers(1, 4),
+    gap=st.integers(0, 5),
+)
+def test_split_in_time_keeps_each_window_inside_its_part(keys, test_n, valid_n, gap):
+    train, valid, test = split_in_time(keys, test_n=test_n, valid_n=valid_n, gap=lambda k: k + gap)
+    assert list(train) == sorted(train) and list(valid) == sorted(valid)
+    assert test == tuple(sorted(set(keys))[-test_n:])
+    assert len(valid) <= valid_n and set(train) | set(valid) | set(test) <= set(keys)
+    if valid:
+        assert max(valid) < min(test) and max(valid) + gap <= min(test)
+    if train:
+        assert max(train) < min(valid) and max(train) + gap <= min(valid)
+    # the rule is the most it can be: a key left out would break it, or valid is full
+    later = [k for k in set(keys) if k < min(test) and k + gap <= min(test)]
+    assert len(valid) == min(valid_n, len(later))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    keys=st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=80),
+    cuts=st.tuples(st.floats(0, 1e6), st.floats(0, 1e6)).map(sorted),
+)
+def test_split_in_time_without_a_gap_is_a_cut_at_two_keys(keys, cuts):
+    """What the table split relies on: with no gap, the parts are the keys below, between and
+    from two cut points."""
+    t_valid, t_test = cuts
+    distinct = sorted(set(keys))
+    n_test = sum(k >= t_test for k in distinct)
+    n_valid = sum(t_valid <= k < t_test for k in distinct)
+    if not n_test or not n_valid:
+        return
+    train, valid, test = split_in_time(keys, test_n=n_test, valid_n=n_valid)
+    assert test == tuple(k for k in distinct if k >= t_test)
+    assert valid == tuple(k for k in distinct if t_valid <= k < t_test)
+    assert train == tuple(k for k in distinct if k < t_valid)
 
 
 # ---------------------------------------------------------------- metrics
@@ -324,155 +355,6 @@ def test_evaluate_scores_is_json_ready_and_skips_unlabelled_rows():
     json.dumps(out, allow_nan=False)
     with pytest.raises(ValueError):
         evaluate_scores(f, {"p": np.zeros(3)}, "label")
-
-
-# ---------------------------------------------------------------- models
-
-
-def _synthetic(n: int, seed: int) -> pd.DataFrame:
-    """A snapshot-like frame with every registry feature; need driven by a few of them."""
-    rng = np.random.default_rng(seed)
-    cols: dict[str, object] = {
-        "household_id": [f"H{seed}{i:05d}" for i in range(n)],
-        "township_code": rng.choice(["T1", "T2", "T3"], n),
-    }
-    for f in FEATURES:
-        if f.dtype == "bool":
-            cols[f.name] = rng.random(n) < 0.15
-        elif f.dtype == "int":
-            cols[f.name] = rng.poisson(0.3, n).astype("int32")
-        elif f.dtype == "float":
-            v = rng.gamma(2.0, 1.0, n)
-            cols[f.name] = np.where(rng.random(n) < 0.1, np.nan, v) if f.nullable else v
-        else:
-            cols[f.name] = rng.choice(["a", "b"], n)
-    df = pd.DataFrame(cols)
-    z = (
-        -3.0
-        + 1.5 * df["serious_illness_12m"]
-        + 1.0 * df["unemployed_members"]
-        - 0.6 * df["income_to_dibao_ratio"]
-        + 1.0 * df["utility_arrears_months_3m"].clip(upper=2)
-    )
-    df["label"] = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(float)
-    return df
-
-
-FAST = {"learning_rate": 0.2}
-
-
-@pytest.fixture(scope="module")
-def frames():
-    return _synthetic(3000, 1), _synthetic(1500, 2), _synthetic(1500, 3)
-
-
-@pytest.fixture(scope="module")
-def fitted(frames):
-    train, valid, _ = frames
-    return fit_lightgbm(train, valid, FAST, num_boost_round=200, early_stopping_rounds=20)
-
-
-def test_model_matrix_types_and_columns():
-    f = _synthetic(50, 0)
-    f.loc[0, "months_since_last_visit"] = None
-    X = model_matrix(f)
-    assert list(X.columns) == list(FEATURES_FOR_MODEL)
-    assert all(X[c].dtype == "float64" for c in X.columns)
-    assert np.isnan(X.loc[0, "months_since_last_visit"])
-    for key in ("household_id", "township_code", "enrolled_dibao", "visit_in_need_6m"):
-        assert key not in FEATURES_FOR_MODEL
-    with pytest.raises(ValueError, match="lacks"):
-        model_matrix(f.drop(columns=["children"]))
-    # a category feature keeps the given levels, unseen values become missing
-    g = pd.DataFrame({"c": ["x", "y", None, "z"]})
-    from training import estimators
-
-    estimators._DTYPES["c"] = "category"
-    try:
-        Xc = model_matrix(g, ["c"], {"c": ["x", "y"]})
-    finally:
-        del estimators._DTYPES["c"]
-    assert list(Xc["c"].cat.categories) == ["x", "y"]
-    assert Xc["c"].isna().tolist() == [False, False, True, True]
-
-
-def test_training_is_deterministic_and_learns(frames, fitted):
-    train, valid, test = frames
-    again = fit_lightgbm(train, valid, FAST, num_boost_round=200, early_stopping_rounds=20)
-    assert again.booster.model_to_string() == fitted.booster.model_to_string()
-    assert fitted.booster.num_trees() == fitted.best_iteration
-    assert roc_auc(test["label"], fitted.predict_proba(test)) > 0.7
-    # the calibrated probability is a monotone map of the raw score
-    raw, p = fitted.predict_raw(test), fitted.predict_proba(test)
-    order = np.argsort(raw)
-    assert np.all(np.diff(p[order]) >= -1e-12)
-
-
-def test_save_and_load_give_the_same_predictions(fitted, frames, tmp_path):
-    test = frames[2]
-    fitted.save(tmp_path / "m")
-    meta = json.loads((tmp_path / "m" / "model.json").read_text())
-    assert meta["calibrator"]["method"] == "platt" and meta["best_iteration"] > 0
-    loaded = OutreachModel.load(tmp_path / "m")
-    np.testing.assert_allclose(loaded.predict_proba(test), fitted.predict_proba(test))
-    assert loaded.feature_names == list(FEATURES_FOR_MODEL)
-    assert loaded.feature_set_version == fitted.feature_set_version
-
-
-def test_isotonic_calibrator_round_trips_through_json():
-    rng = np.random.default_rng(0)
-    raw = rng.normal(size=2000)
-    y = rng.random(2000) < 1 / (1 + np.exp(-raw))
-    cal = Calibrator("isotonic").fit(raw, y)
-    back = Calibrator.from_dict(json.loads(json.dumps(cal.to_dict())))
-    np.testing.assert_allclose(back.predict(raw), cal.predict(raw))
-    assert 0 <= back.predict(np.array([-99.0]))[0] <= back.predict(np.array([99.0]))[0] <= 1
-    with pytest.raises(ValueError):
-        Calibrator("beta")
-
-
-def test_rules_baseline_ranks_by_the_number_of_rules_firing():
-    f = _synthetic(6, 0)
-    for c in ("serious_illness_12m", "elderly_living_alone", "children_without_support",
-              "school_dropout_12m", "disability_new_12m", "unemployment_new_3m"):  # fmt: skip
-        f[c] = False
-    for c in ("severe_disabled_members", "unemployed_members", "utility_arrears_months_3m",
-              "serious_illness_members_12m"):  # fmt: skip
-        f[c] = 0
-    f["school_absence_rate_3m"] = 0.0
-    f.loc[1, "serious_illness_12m"] = True
-    f.loc[2, ["elderly_living_alone", "serious_illness_12m"]] = True
-    f.loc[3, "utility_arrears_months_3m"] = 1  # below the rule
-    f.loc[4, "utility_arrears_months_3m"] = 3
-    f.loc[5, "school_absence_rate_3m"] = 0.2
-    f["label"] = [1, 0, 1, 0, 1, 0]  # never read
-    s = rules_baseline(f)
-    assert rule_flags(f).sum(axis=1).tolist() == [0, 1, 2, 0, 1, 1]
-    assert np.floor(s).tolist() == [0, 1, 2, 0, 1, 1]
-    assert s[3] > s[0]  # intensity breaks the tie within a count
-    np.testing.assert_array_equal(s, rules_baseline(f.assign(label=[0] * 6)))
-
-
-def test_logistic_baseline_is_deterministic(frames):
-    train, _, test = frames
-    a = LogisticBaseline().fit(train, train["label"]).predict_proba(test)
-    b = LogisticBaseline().fit(train, train["label"]).predict_proba(test)
-    np.testing.assert_array_equal(a, b)
-    assert roc_auc(test["label"], a) > 0.7
-
-
-def test_logistic_baseline_picks_c_on_validation(frames):
-    train, valid, _ = frames
-    fixed = LogisticBaseline(C=0.5).fit(train, train["label"])
-    assert fixed.C_ == 0.5
-    tuned = LogisticBaseline().fit(train, train["label"], valid, valid["label"])
-    assert tuned.C_ in LOGISTIC_C_GRID
-    losses = {
-        C: log_loss(valid["label"], LogisticBaseline(C=C).fit(train, train["label"])
-                    .predict_proba(valid))
-        for C in LOGISTIC_C_GRID
-    }  # fmt: skip
-    assert min(losses, key=losses.get) == tuned.C_
 
 
 # ---------------------------------------------------------------- fairness

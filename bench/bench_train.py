@@ -81,7 +81,7 @@ def score_and_explain(workspace: Path, as_of: date, target: int) -> dict:
     from training import explain, model_registry
 
     settings = load_settings(workspace)
-    model, _ = model_registry.load_version(model_registry.Store.for_workspace(settings.models_dir))
+    model, _ = model_registry.load_version(model_registry.Store.for_settings(settings))
     snap = pq.read_table(snapshot_path(settings.snapshots_dir, as_of)).to_pandas()
     copies = -(-target // len(snap))
     frame = pd.concat(

@@ -33,8 +33,6 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from core.settings import ModelConfig
 from features.vectors.catalogue import FEATURE_SET_VERSION, FEATURES, KEYS
-from policies import early_warning
-from policies.parameters import load_parameters
 from training.labels import EXCLUDE_FLAGS
 
 _DTYPES = {f.name: f.dtype for f in FEATURES}
@@ -307,23 +305,6 @@ def fit_lightgbm(
 
 
 # ---- baselines (the early-warning rules live in policies.early_warning)
-
-
-def rule_flags(frame: pd.DataFrame) -> pd.DataFrame:
-    """Transitional: :func:`policies.early_warning.rule_flags` with the shipped parameters,
-    for ``serving.batch`` until it imports the rules from policies (then delete this)."""
-    return early_warning.rule_flags(frame, load_parameters())
-
-
-def rules_baseline(frame: pd.DataFrame) -> np.ndarray:
-    """Transitional: :func:`policies.early_warning.rules_baseline` with the shipped
-    parameters, for ``serving.batch`` until it imports the rules from policies (then delete
-    this)."""
-    return early_warning.rules_baseline(frame, load_parameters())
-
-
-RULES = early_warning.RULES
-"""Transitional alias of :data:`policies.early_warning.RULES` (for ``serving.batch``)."""
 
 
 LOGISTIC_C_GRID = (0.003, 0.03, 0.3, 3.0)

@@ -62,20 +62,6 @@ class Store:
         artifacts = (settings.models_dir / "artifacts").absolute().as_uri()
         return cls(settings.tracking_uri, artifacts)
 
-    @classmethod
-    def for_workspace(cls, models_dir: Path, environ: Mapping[str, str] | None = None) -> Store:
-        """The store of a models folder, the URI from ``OUTREACH_MLFLOW_URI`` in ``environ``.
-
-        Prefer :meth:`for_settings`; this stays for callers that hold no settings object yet
-        (``serving``, ``outreach.cli.common.model_store``).
-        """
-        env = os.environ if environ is None else environ
-        uri = env.get("OUTREACH_MLFLOW_URI")
-        models_dir.mkdir(parents=True, exist_ok=True)
-        if not uri:
-            uri = f"sqlite:///{(models_dir / 'mlflow.db').absolute()}"
-        return cls(uri, (models_dir / "artifacts").absolute().as_uri())
-
     def client(self):
         _quiet()
         import mlflow

@@ -20,7 +20,7 @@ def model_store(settings: Settings):
     """The workspace's MLflow store (tracking and registry)."""
     from training.model_registry import Store
 
-    return Store.for_workspace(settings.models_dir)
+    return Store.for_settings(settings)
 
 
 def new_console() -> Console:

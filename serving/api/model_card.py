@@ -73,7 +73,7 @@ def card_text(service: Service, version: str) -> str | None:
 
     from training import model_registry
 
-    store = model_registry.Store.for_workspace(service.settings.models_dir)
+    store = model_registry.Store.for_settings(service.settings)
     client = store.client()
     try:
         run_id = client.get_model_version(model_registry.MODEL_NAME, version).run_id

@@ -18,10 +18,11 @@ import pandas as pd
 
 from features.eligibility.engine import EligibilityResult, evaluate
 from features.eligibility.trace import household_trace, param_namespace
+from policies.early_warning import RULES, rule_flags
 from policies.parameters import ParameterSet
 from policies.tristate import STATUS_NAMES
 from serving.batch.priority import ListSpec, build_lists, gap_value, new_warning, priority
-from training.estimators import RULES, OutreachModel, rule_flags
+from training.estimators import OutreachModel
 from training.explain import explain_households
 
 BANDS: tuple[tuple[float, str], ...] = ((0.10, "high"), (0.03, "elevated"), (0.0, "low"))
@@ -41,9 +42,10 @@ def band(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def warning_bits(frame: pd.DataFrame) -> np.ndarray:
-    """The early-warning rules that fire, as a bitmask (bit i = the i-th rule of RULES)."""
-    flags = rule_flags(frame)[list(RULES)].to_numpy(dtype=bool)
+def warning_bits(frame: pd.DataFrame, params: ParameterSet, as_of: date) -> np.ndarray:
+    """The early-warning rules that fire on ``as_of``, as a bitmask (bit i = the i-th rule of
+    :data:`policies.early_warning.RULES`)."""
+    flags = rule_flags(frame, params, as_of)[list(RULES)].to_numpy(dtype=bool)
     weights = 1 << np.arange(flags.shape[1], dtype=np.int64)
     return (flags * weights).sum(axis=1).astype(np.int64)
 
@@ -130,7 +132,7 @@ def compute(
     result = evaluate(frame, params, as_of)
     gaps = gap_value(result.gap, result.program_codes)
     prio = priority(p, gaps)
-    bits = warning_bits(frame)
+    bits = warning_bits(frame, params, as_of)
     suppressed = _suppressed(frame, bits, not_in_need or {})
     households = pd.DataFrame(
         {

@@ -7,7 +7,7 @@ workspace whose raw folder holds the simulator's truth it adds:
   minimum living allowance against true eligibility (:mod:`training.eligibility_eval`);
 - how many **silent** households (in true hardship, not enrolled, no application in 12 months)
   the visit lists reach, beside lists of the same sizes built from the early-warning rules
-  alone (ranked by :func:`training.estimators.rules_baseline`), and the ratio of the two.
+  alone (ranked by :func:`policies.early_warning.rules_baseline`), and the ratio of the two.
 
 The truth is read here for evaluation only; nothing that scores or lists reads it.
 """
@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from features.pseudonym import Pseudonymizer
+from policies.early_warning import rules_baseline
+from policies.parameters import ParameterSet
 from serving.batch.frame import ScoredSnapshot
 from training.eligibility_eval import eligibility_truth, score_result
-from training.estimators import rules_baseline
 from training.truth import has_truth, truth_frame
 
 
@@ -48,14 +49,16 @@ def list_summary(scored: ScoredSnapshot) -> dict[str, Any]:
     }
 
 
-def rules_lists(frame: pd.DataFrame, lists: pd.DataFrame, code_col: str) -> set[str]:
+def rules_lists(
+    frame: pd.DataFrame, lists: pd.DataFrame, code_col: str, params: ParameterSet, as_of: date
+) -> set[str]:
     """Households a list built from the early-warning rules would hold, with the same sizes
     per jurisdiction as ``lists`` (ties broken by household key)."""
     ranked = pd.DataFrame(
         {
             "household_id": frame["household_id"].astype(str).to_numpy(),
             "code": frame[code_col].astype(str).to_numpy(),
-            "rules": rules_baseline(frame),
+            "rules": rules_baseline(frame, params, as_of),
         }
     ).sort_values(["code", "rules", "household_id"], ascending=[True, False, True])
     sizes = lists.groupby("jurisdiction_code").size()
@@ -72,6 +75,7 @@ def truth_section(
     pseudonymizer: Pseudonymizer,
     as_of: date,
     level: str,
+    params: ParameterSet,
 ) -> dict[str, Any] | None:
     """The simulated-data figures (see the module docstring), or None without a truth."""
     if not has_truth(raw_dir):
@@ -83,7 +87,7 @@ def truth_section(
     lists = scored.lists
     ours = set(lists["household_id"])
     ranked = set(lists.loc[~lists["exploration"], "household_id"])
-    rules = rules_lists(frame, lists, f"{level}_code")
+    rules = rules_lists(frame, lists, f"{level}_code", params, as_of)
     reached = len(ours & silent)
     by_rules = len(rules & silent)
     return {
@@ -123,6 +127,7 @@ def report(
     raw_dir: Path | None,
     pseudonymizer: Pseudonymizer | None,
     level: str,
+    params: ParameterSet,
 ) -> dict[str, Any]:
     """The JSON report of a run (``scored`` is None when the run was already complete)."""
     out: dict[str, Any] = {"run": outcome}
@@ -134,7 +139,7 @@ def report(
         "mean": float(np.mean(scored.households["score"])),
         "bands": scored.households["band"].value_counts().to_dict(),
     }
-    truth = truth_section(scored, frame, raw_dir, pseudonymizer, outcome["as_of"], level)
+    truth = truth_section(scored, frame, raw_dir, pseudonymizer, outcome["as_of"], level, params)
     if truth is not None:
         out["truth"] = truth
         out["goals"] = goals(truth)

@@ -193,7 +193,7 @@ def _list_rows(s: ScoredSnapshot, run: str, version: str):
 
 def load_champion(settings: Settings):
     """The champion ``OutreachModel`` and its version, or a clear error."""
-    store = model_registry.Store.for_workspace(settings.models_dir)
+    store = model_registry.Store.for_settings(settings)
     if model_registry.champion_version(store) is None:
         raise ConfigError("no champion model: run `outreach train` first")
     return model_registry.load_version(store)

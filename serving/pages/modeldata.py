@@ -92,7 +92,7 @@ def _load(service: Service, version: str) -> ModelData:
     from serving.api.model_card import card_text
     from training import model_registry
 
-    store = model_registry.Store.for_workspace(service.settings.models_dir)
+    store = model_registry.Store.for_settings(service.settings)
     found: dict[str, Any] = {}
     for name, path in ARTIFACTS.items():
         try:

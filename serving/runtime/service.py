@@ -333,7 +333,7 @@ class Service:
 def _registry_watcher(settings: Settings, poll_seconds: float) -> ChampionWatcher:
     from training import model_registry
 
-    store = model_registry.Store.for_workspace(settings.models_dir)
+    store = model_registry.Store.for_settings(settings)
     return ChampionWatcher(
         version_of=lambda: model_registry.champion_version(store),
         load=lambda version: model_registry.load_version(store, version),

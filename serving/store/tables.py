@@ -115,7 +115,7 @@ scores = sa.Table(
     sa.Column("raw_score", sa.Float(), nullable=False),
     _text("band"),
     sa.Column("priority", sa.Float(), nullable=False),
-    # the early-warning rules firing (bit i = the i-th of training.estimators.RULES)
+    # the early-warning rules firing (bit i = the i-th of policies.early_warning.RULES)
     sa.Column("warning_bits", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("low_confidence_link", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("reasons", sa.JSON(none_as_null=True), nullable=True),

@@ -133,9 +133,7 @@ def test_moving_champion_swaps_the_model_without_restart_and_never_mixes(service
 
     from training import model_registry
 
-    model, _ = model_registry.load_version(
-        model_registry.Store.for_workspace(service_settings.models_dir)
-    )
+    model, _ = model_registry.load_version(model_registry.Store.for_settings(service_settings))
     models = {"1": model, "2": _shifted(model)}
     alias = {"version": "1"}
     watcher = ChampionWatcher(lambda: alias["version"], lambda v: (models[v], v), poll_seconds=0.05)

@@ -37,7 +37,7 @@ def _cli(ws: Path, *args: str) -> int:
 
 
 def _store(ws: Path) -> model_registry.Store:
-    return model_registry.Store.for_workspace(ws / "models")
+    return model_registry.Store.for_settings(load_settings(ws, environ={}))
 
 
 def test_train_registers_compares_promotes_and_rolls_back(workspace, capsys):

@@ -104,9 +104,10 @@ def test_cross_validation_learns_the_planted_signal(ws, table_csv, capsys):
     assert any(d["column"] == "survey_month" for d in feats["dropped"])
     assert {r["group"] for r in report["fairness"]["groups"]} == {"head_sex", "township"}
     # logged to MLflow, not registered
+    from core.settings import load_settings
     from training.model_registry import Store
 
-    client = Store.for_workspace(ws / "workspace" / "models").client()
+    client = Store.for_settings(load_settings(ws / "workspace", environ={})).client()
     run = client.get_run(report["mlflow_run_id"])
     assert run.data.metrics["scores.model.roc_auc"] == pytest.approx(model["roc_auc"])
     assert client.search_registered_models() == []

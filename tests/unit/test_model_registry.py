@@ -27,14 +27,14 @@ class TinyModel:
 
 @pytest.fixture()
 def store(tmp_path) -> model_registry.Store:
-    return model_registry.Store.for_workspace(tmp_path / "models", environ={})
+    return model_registry.Store.for_settings(load_settings(tmp_path, environ={}))
 
 
 def test_the_store_comes_from_the_settings(tmp_path):
     local = load_settings(tmp_path, environ={})
     store = model_registry.Store.for_settings(local)
     assert store.tracking_uri == local.tracking_uri
-    assert store == model_registry.Store.for_workspace(local.models_dir, environ={})
+    assert store.artifact_root == (local.models_dir / "artifacts").absolute().as_uri()
     remote = load_settings(tmp_path, environ={"OUTREACH_MLFLOW_URI": "http://mlflow:5000"})
     assert model_registry.Store.for_settings(remote).tracking_uri == "http://mlflow:5000"
 

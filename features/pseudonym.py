@@ -2,10 +2,9 @@
 
 The key is kept outside the repository: ``$OUTREACH_HMAC_KEY`` when set, else a file in the
 workspace (``secrets/hmac.key``, mode 0600) generated on first use. Stages do not read the
-environment themselves: they call
-``load_pseudonymizer(settings.secret_path, environ=settings.key_environ())``, so the key given to
-:func:`core.settings.load_settings` is the one used. Without the key nobody can
-turn a person key back into an ID number by hashing every possible number. The warehouse stores a
+environment themselves: they call :func:`pseudonymizer_for` with their settings, so the key given
+to :func:`core.settings.load_settings` is the one used. Without the key nobody can turn a person
+key back into an ID number by hashing every possible number. The warehouse stores a
 fingerprint of the key and refuses to mix keys made with two different secrets.
 """
 
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.secrets import load_secret
+from core.settings import Settings
 
 KEY_ENV = "OUTREACH_HMAC_KEY"
 KEY_HEX_CHARS = 24  # 96 bits: no collision in any county's population
@@ -57,3 +57,8 @@ class Pseudonymizer:
 def load_pseudonymizer(path: Path, environ: Mapping[str, str] | None = None) -> Pseudonymizer:
     """The secret from ``$OUTREACH_HMAC_KEY``, else from ``path``, else a new one written there."""
     return Pseudonymizer(load_secret(path, KEY_ENV, environ))
+
+
+def pseudonymizer_for(settings: Settings) -> Pseudonymizer:
+    """The workspace's pseudonymizer: the key the settings carry, else the workspace's key file."""
+    return load_pseudonymizer(settings.secret_path, environ=settings.key_environ())

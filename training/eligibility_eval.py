@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from core.settings import load_settings
 from features.eligibility.engine import EligibilityResult, evaluate
-from features.pseudonym import Pseudonymizer, load_pseudonymizer
+from features.pseudonym import Pseudonymizer, pseudonymizer_for
 from features.vectors.build import snapshot_path
 from policies.parameters import ParameterSet, load_parameters
 from policies.tristate import LIKELY, NEEDS_VERIFICATION
@@ -127,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = evaluate_against_truth(
         settings.snapshots_dir,
         settings.raw_dir,
-        load_pseudonymizer(settings.secret_path),
+        pseudonymizer_for(settings),
         load_parameters(settings.params_dir),
         dates,
         strict=args.strict,

@@ -30,7 +30,7 @@ import pandas as pd
 
 from core.errors import ConfigError
 from core.settings import Settings
-from features.pseudonym import load_pseudonymizer
+from features.pseudonym import pseudonymizer_for
 from features.vectors.build import read_snapshot_metadata, snapshot_path
 from features.vectors.catalogue import FEATURE_SET_VERSION, KEYS
 from features.warehouse import connect
@@ -223,7 +223,7 @@ def train_and_evaluate(
     }  # fmt: skip
     truth = None
     if raw_dir is not None and has_truth(Path(raw_dir)):
-        pseudo = load_pseudonymizer(settings.secret_path)
+        pseudo = pseudonymizer_for(settings)
         tf = truth_frame(Path(raw_dir), pseudo, split.test, horizon_months)
         test = test.merge(tf, on=["household_id", "as_of"], how="left")
         truth = _truth_metrics(test, scores)

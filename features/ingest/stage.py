@@ -20,7 +20,7 @@ from core.settings import Settings
 from features import warehouse
 from features.ingest.load import ingest
 from features.ingest.reconcile import IngestReport
-from features.pseudonym import load_pseudonymizer
+from features.pseudonym import pseudonymizer_for
 
 __all__ = ["IngestOptions", "IngestProgress", "IngestReport", "run"]
 
@@ -55,7 +55,7 @@ def run(
             from the one the warehouse was built with.
     """
     source = options.raw if options.raw is not None else settings.raw_dir
-    keys = load_pseudonymizer(settings.secret_path, environ=settings.key_environ())
+    keys = pseudonymizer_for(settings)
     with warehouse.connect(settings.warehouse_path) as con:
         results = ingest(con, source, keys, options.encoding, progress=progress)
     return IngestReport.from_results(results)

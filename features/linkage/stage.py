@@ -23,7 +23,7 @@ from features import warehouse
 from features.ingest.read import read_table
 from features.linkage.resolve import LinkReport, Progress, link
 from features.linkage.table import link_table, parse_map
-from features.pseudonym import load_pseudonymizer
+from features.pseudonym import pseudonymizer_for
 
 __all__ = ["LinkOptions", "LinkReport", "TableOptions", "TableReport", "run", "run_table"]
 
@@ -90,7 +90,7 @@ def run(settings: Settings, options: LinkOptions, progress: Progress | None = No
     Raises:
         ConfigError: no warehouse yet, or a truth folder without ``records/``.
     """
-    keys = load_pseudonymizer(settings.secret_path, environ=settings.key_environ())
+    keys = pseudonymizer_for(settings)
     if not settings.warehouse_path.exists():
         raise ConfigError(f"no warehouse at {settings.warehouse_path}; run `outreach ingest`")
     truth = options.truth
@@ -120,7 +120,7 @@ def run_table(
         ConfigError: the paths not given together, a bad output path or ``--map``.
         DataContractError: the table cannot be read or has no rows.
     """
-    keys = load_pseudonymizer(settings.secret_path, environ=settings.key_environ())
+    keys = pseudonymizer_for(settings)
     table, out = options.table, options.out
     if table is None or options.map is None or out is None:
         raise ConfigError("--table, --map and --out go together")

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from core.errors import ConfigError
 from core.settings import ScoringConfig, Settings
 from features import warehouse
-from features.pseudonym import load_pseudonymizer
+from features.pseudonym import pseudonymizer_for
 from features.vectors.build import snapshot_path
 from policies.parameters import load_parameters
 from serving.batch.priority import ListSpec
@@ -114,7 +114,7 @@ def run(
         frame = pq.read_table(snapshot_path(settings.snapshots_dir, options.as_of)).to_pandas()
         with warehouse.connect(settings.warehouse_path, read_only=True) as con:
             raw_dir = raw_dir_from_meta(con)
-        pseudonymizer = load_pseudonymizer(settings.secret_path, environ=settings.key_environ())
+        pseudonymizer = pseudonymizer_for(settings)
     params = load_parameters(settings.params_dir)
     data = report(outcome.scored, run_row, frame, raw_dir, pseudonymizer, spec.level, params)
     return ScoreReport(data["run"], {k: v for k, v in data.items() if k != "run"})

@@ -1,6 +1,7 @@
 """The authorization matrix: every route x every role x own / foreign / nonexistent subject,
 plus missing, expired and tampered tokens (the JSON API and operations routes; the web pages,
-which authenticate by session cookie, have their own literal matrix in ``test_pages.py``).
+which authenticate by session cookie, have their own literal matrix in
+``test_pages_access.py``).
 
 The expected statuses are a literal table written here, not derived from the application's
 policy. A leak is a 2xx where the table says no, or a foreign-household (or foreign-area)
@@ -92,7 +93,7 @@ BODIES = {
 def app_routes(app, pages: bool = False) -> set[tuple[str, str]]:
     """Every (method, path) of the API and operations routes the app serves (HEAD left out: it
     mirrors GET); with ``pages=True``, those of the web pages instead (``serving.pages``: cookie
-    sessions, not bearer tokens; their literal matrix is in ``test_pages.py``)."""
+    sessions, not bearer tokens; their literal matrix is in ``test_pages_access.py``)."""
     out = set()
     for route in iter_route_contexts(app.routes):
         module = getattr(getattr(route, "endpoint", None), "__module__", "") or ""

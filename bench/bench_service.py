@@ -44,7 +44,8 @@ from serving.app import create_app
 from serving.runtime.tuning import tune_process
 from serving.runtime.service import ServiceOptions
 tune_process()  # as `outreach serve` does
-app = create_app(load_settings(Path(sys.argv[1])), ServiceOptions(explain_cache=int(sys.argv[3])))
+options = ServiceOptions(explain_cache=int(sys.argv[3]), token_requests_per_second=None)
+app = create_app(load_settings(Path(sys.argv[1])), options)  # one token for every client
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), workers=1, log_level="warning",
             access_log=False)
 """

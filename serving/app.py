@@ -21,7 +21,7 @@ from fastapi import FastAPI
 
 from core.settings import Settings
 from serving import pages
-from serving.api import auditing, households, lists, model_card, ops, problems, records
+from serving.api import auditing, households, limits, lists, model_card, ops, problems, records
 from serving.runtime.modelswap import ChampionWatcher
 from serving.runtime.service import Service, ServiceOptions
 
@@ -68,5 +68,6 @@ def create_app(
     app.include_router(auditing.router)
     app.include_router(model_card.router)
     pages.install(app)  # the web pages (docs/web.md), after the API
+    app.add_middleware(limits.Limits, service=service)  # body cap, auth first, rate limits
     app.add_middleware(problems.RequestContext, metrics=service.metrics)
     return app

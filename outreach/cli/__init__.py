@@ -11,11 +11,22 @@ import sys
 import typer
 
 from core.errors import OutreachError
-from outreach.cli import features, ingest, link, models, outcomes, score, serve, train, world
+from outreach.cli import (
+    audit,
+    features,
+    ingest,
+    link,
+    models,
+    outcomes,
+    score,
+    serve,
+    train,
+    world,
+)
 from outreach.cli.app import app
 
 __all__ = ["app", "main"]
-_COMMAND_MODULES = (world, ingest, link, features, train, models, score, outcomes, serve)
+_COMMAND_MODULES = (world, ingest, link, features, train, models, score, outcomes, serve, audit)
 _HELP_ORDER = ("simulate", "contracts", "ingest", "link", "features", "train", "drift")
 _HELP_ORDER += ("models", "promote", "rollback", "score", "serve", "demo")
 

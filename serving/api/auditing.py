@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 
 from serving.api.common import API, ERRORS, audit_now, event, require
 from serving.api.deps import ConnDep, PrincipalDep, RequestIdDep, ServiceDep
-from serving.api.schemas import HOUSEHOLD_REF, AuditEntry, AuditPage
+from serving.api.schemas import HOUSEHOLD_REF, MAX_ID, AuditEntry, AuditPage, UtcTime
 from serving.store.tables import audit_log
 
 router = APIRouter(prefix=API, tags=["audit"], responses=ERRORS)
@@ -33,9 +33,11 @@ def audit_entries(
     resource: Annotated[str | None, Query(max_length=64)] = None,
     household_ref: Annotated[str | None, Query(pattern=HOUSEHOLD_REF)] = None,
     jurisdiction_code: Annotated[str | None, Query(pattern="^[0-9]{6,12}$")] = None,
-    since: Annotated[dt.datetime | None, Query(description="UTC, inclusive")] = None,
-    until: Annotated[dt.datetime | None, Query(description="UTC, exclusive")] = None,
-    before_id: Annotated[int | None, Query(ge=1, description="page: entries older than")] = None,
+    since: Annotated[UtcTime | None, Query(description="UTC, inclusive")] = None,
+    until: Annotated[UtcTime | None, Query(description="UTC, exclusive")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="page: entries older than")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
     """Audit log entries (who read or recorded what, when, for what purpose)."""

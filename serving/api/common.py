@@ -47,21 +47,23 @@ READ_PURPOSE = {
 def require(principal: Principal, action: str) -> None:
     """403 unless the role may perform the action (checked before any lookup)."""
     if not principal.may(action):
-        raise ApiError(403, f"the {principal.role} role may not do this")
+        raise ApiError(403, f"the {principal.role} role may not do this", reason="role")
 
 
 def household_in_area(conn: Connection, principal: Principal, ref: str) -> dict[str, Any]:
     """The household's latest score row; 404 (the same answer) when absent or outside the area."""
     row = latest_household_row(conn, ref)
-    if row is None or not principal.sees_household(row["township_code"], row["village_code"]):
-        raise ApiError(404, NOT_FOUND_HOUSEHOLD)
+    if row is None:
+        raise ApiError(404, NOT_FOUND_HOUSEHOLD, reason="unknown_household")
+    if not principal.sees_household(row["township_code"], row["village_code"]):
+        raise ApiError(404, NOT_FOUND_HOUSEHOLD, reason="outside_area")
     return row
 
 
 def jurisdiction_in_area(principal: Principal, code: str) -> None:
     """404 (as for an unknown code) when the code is outside the caller's area."""
     if not principal.sees_jurisdiction(code):
-        raise ApiError(404, NOT_FOUND_JURISDICTION)
+        raise ApiError(404, NOT_FOUND_JURISDICTION, reason="outside_area")
 
 
 def event(
@@ -91,10 +93,15 @@ def event(
 
 
 def audit_now(service: Service, audit_event: AuditEvent) -> None:
-    """Append the audit row and wait for its commit (group commit; from a worker thread)."""
-    service.audit.submit(audit_event).result()
+    """Append the audit row and wait for its commit (group commit; from a worker thread).
+
+    Raises:
+        TimeoutError: not committed within ``db_wait_seconds`` (answered 503).
+    """
+    service.audit.submit(audit_event).result(timeout=service.options.db_wait_seconds)
 
 
 async def audit_async(service: Service, audit_event: AuditEvent) -> None:
-    """Append the audit row and await its commit (from the event loop)."""
-    await asyncio.wrap_future(service.audit.submit(audit_event))
+    """Append the audit row and await its commit (from the event loop); a bounded wait."""
+    future = asyncio.wrap_future(service.audit.submit(audit_event))
+    await asyncio.wait_for(future, timeout=service.options.db_wait_seconds)

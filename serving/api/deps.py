@@ -58,10 +58,13 @@ def unauthorized() -> ApiError:
 
 
 async def get_principal(
+    request: Request,
     service: ServiceDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller; missing, malformed, unknown, expired and revoked tokens all answer 401."""
+    """The caller; missing, malformed, unknown, expired and revoked tokens all answer 401.
+
+    The principal is kept on ``request.state`` so that a refusal's audit row names it."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized()
     token = credentials.credentials
@@ -70,6 +73,7 @@ async def get_principal(
         principal = await anyio.to_thread.run_sync(service.verify, token)
     if principal is None:
         raise unauthorized()
+    request.state.principal = principal
     return principal
 
 

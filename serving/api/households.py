@@ -171,7 +171,7 @@ async def household_score(
     if row is None:
         row = await anyio.to_thread.run_sync(service.household_row, household_ref)
     if row is None or not principal.sees_household(row["township_code"], row["village_code"]):
-        raise ApiError(404, NOT_FOUND_HOUSEHOLD)
+        raise ApiError(404, NOT_FOUND_HOUSEHOLD, reason="not_found")
     ref = service.watcher.current()  # one model reference for the whole response
     if ref is None:
         raise ApiError(409, "no champion model is loaded")

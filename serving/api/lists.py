@@ -81,7 +81,7 @@ async def visit_list(
     jurisdiction_in_area(principal, jurisdiction_code)
     run = service.run()
     if run is None:
-        raise ApiError(404, NOT_FOUND_JURISDICTION)
+        raise ApiError(404, NOT_FOUND_JURISDICTION, reason="not_found")
     if capacity is not None:
         capacity = min(capacity, service.options.max_capacity)
     gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
@@ -115,7 +115,7 @@ async def cached_list(
             lambda: _prepared(service, run, code, capacity, principal.identified, gzip_ok),
         )
         if body is None:
-            raise ApiError(404, NOT_FOUND_JURISDICTION)
+            raise ApiError(404, NOT_FOUND_JURISDICTION, reason="not_found")
     return body
 
 

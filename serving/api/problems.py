@@ -8,21 +8,36 @@ sent. There is deliberately no catch-all handler: an unexpected exception is a b
 
 from __future__ import annotations
 
+import concurrent.futures
+import logging
+import re
 import secrets
 import time
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import OutreachError
 from serving.runtime.audit import AuditWriteError
 from serving.runtime.metrics import Metrics
 
+log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa.exc.OperationalError,  # locked (busy timeout passed), disk I/O, server gone
+    sa.exc.InterfaceError,  # connection lost
+    sa.exc.TimeoutError,  # no pooled connection within the pool timeout
+    concurrent.futures.TimeoutError,  # an audit commit not confirmed within the wait
+    TimeoutError,
+)
+"""Errors that mean "the database cannot answer now": 503 with ``Retry-After``."""
 TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -38,11 +53,18 @@ TITLES = {
 class ApiError(Exception):
     """A user-facing error with an HTTP status and a one-line message."""
 
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.headers = headers
+        self.reason = reason  # for the audit row of a refusal; never sent to the client
 
 
 NOT_FOUND_HOUSEHOLD = "no such household"
@@ -89,6 +111,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
+        if exc.status in (401, 403) or (exc.status in DENIED and exc.reason):
+            record_denied(request, exc.status, exc.reason or DENIED[exc.status])
         return problem(request, exc.status, exc.detail, exc.headers)
 
     app.add_exception_handler(StarletteHTTPException, http_error)
@@ -104,6 +128,73 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AuditWriteError)
     async def _audit_down(request: Request, exc: AuditWriteError):
         return problem(request, 503, "the audit log cannot be written; nothing was served")
+
+    async def _db_down(request: Request, exc: Exception):
+        # locked, unreachable or too slow: a bounded wait, then 503 (never a hang or a 500)
+        log.warning("database unavailable (%s) on %s", type(exc).__name__, _route(request))
+        return problem(request, 503, "the database is unavailable; try again shortly",
+                       {"Retry-After": "5"})  # fmt: skip
+
+    for kind in UNAVAILABLE:
+        app.add_exception_handler(kind, _db_down)
+
+
+DENIED = {401: "token", 403: "role", 404: "not_found", 429: "rate_limited"}
+"""Statuses recorded as ``denied`` audit rows, with their default reason."""
+_CLAIMED = re.compile(r"otk_([0-9a-f]{10})_")
+
+
+def client_address(request: Request) -> str:
+    """The peer's address (the proxy's, unless the server trusts forwarded headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+def record_denied(request: Request, status: int, reason: str, **extra: Any) -> None:
+    """Append a capped ``denied`` audit row for this refusal (see :mod:`serving.runtime.denials`).
+
+    The actor is the caller's token id when it was verified (403, 404); for a 401 the row says
+    ``anonymous`` and keeps the token id the caller claimed, if the token was well-formed.
+    """
+    service = getattr(request.app.state, "service", None)
+    if service is None:
+        return
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        viewer = getattr(request.state, "viewer", None)
+        principal = viewer.principal if viewer is not None else None
+    address = client_address(request)
+    if principal is not None:
+        actor, role, key = principal.token_id, principal.role, f"token:{principal.token_id}"
+    else:
+        actor, role, key = "anonymous", "unknown", f"addr:{address}"
+        claimed = _CLAIMED.search(request.headers.get("authorization", ""))
+        if claimed:
+            extra["claimed_token"] = claimed.group(1)
+    params = request.scope.get("path_params") or {}
+    ref = params.get("household_ref") or params.get("ref")
+    code = params.get("jurisdiction_code") or params.get("code")
+    service.denials.record(
+        key=key, actor=actor, role=role, route=_route(request), status=status, reason=reason,
+        request_id=request_id(request) or None,
+        household_id=ref if isinstance(ref, str) and _REF.match(ref) else None,
+        jurisdiction_code=code if isinstance(code, str) and code.isdigit() else None,
+        extra={"client": address, **extra},
+    )  # fmt: skip
+
+
+_REF = re.compile(r"^H[0-9a-f]{24}$")
+
+
+def _route(request: Request) -> str:
+    """The route template of a request (also before routing: refusals in the middleware)."""
+    route = request.scope.get("route")
+    if route is None:  # not routed yet: find the template the path fits
+        path = request.scope.get("path", "")
+        for context in iter_route_contexts(getattr(request.scope.get("app"), "routes", [])):
+            template = getattr(context, "path", None)
+            if template and compile_path(template)[0].match(path):
+                return template
+    return getattr(route, "path", None) or "unmatched"
 
 
 class RequestContext:

@@ -1,8 +1,10 @@
 """What caseworkers record: visit outcomes and data corrections.
 
-Both are stored with who (token id) and when (UTC) and outlive runs and tokens. A correction
-never alters an agency's record: the next scoring run reads the open corrections and applies
-them (then marks them ``applied``). Free text refuses anything shaped like an ID number.
+Both are stored with who (token id) and when (UTC) and outlive runs and tokens; each commits
+in one transaction with its audit row (no write without its row, no row without its write).
+A correction never alters an agency's record: the next scoring run reads the open corrections
+and applies them (then marks them ``applied``). Free text refuses anything shaped like an ID
+number.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from serving.api.households import HouseholdRef
 from serving.api.problems import ApiError
 from serving.api.responses import visit
 from serving.api.schemas import Correction, CorrectionCreate, CorrectionList, OutcomeCreate, Visit
+from serving.store import chain
 from serving.store.queries import correction_rows
 from serving.store.tables import corrections, visit_outcomes
 
@@ -48,9 +51,8 @@ def record_outcome(
         raise ApiError(422, f"programs_started: unknown program {unknown[0]!r}")
     if body.programs_started and body.outcome != "in_need":
         raise ApiError(422, "programs_started: only an 'in_need' outcome starts programs")
-    if body.visit_date > dt.date.today():
-        raise ApiError(422, "visit_date: a visit cannot be in the future")
-    with service.engine.begin() as conn:
+    with service.engine.begin() as conn:  # the outcome and its audit row: one transaction
+        head = chain.lock(conn)
         row = household_in_area(conn, principal, household_ref)
         values = {
             "household_id": household_ref,
@@ -64,11 +66,10 @@ def record_outcome(
             "model_version": row["model_version"],
         }
         new_id = conn.execute(visit_outcomes.insert().values(**values)).inserted_primary_key[0]
-    audit_now(
-        service,
-        event(principal, rid, "write", "visit_outcome", household_id=household_ref,
-              detail={"outcome": body.outcome}),
-    )  # fmt: skip
+        chain.append(conn, [
+            event(principal, rid, "write", "visit_outcome", household_id=household_ref,
+                  detail={"outcome": body.outcome, "id": int(new_id)}),
+        ], head)  # fmt: skip
     return visit({"id": int(new_id), **values}, with_note=True)
 
 
@@ -82,7 +83,8 @@ def record_correction(
 ) -> Correction:
     """Flag a data item as wrong, with what is right and why (applied by the next run)."""
     require(principal, "record")
-    with service.engine.begin() as conn:
+    with service.engine.begin() as conn:  # the correction and its audit row: one transaction
+        head = chain.lock(conn)
         household_in_area(conn, principal, household_ref)
         values = {
             "household_id": household_ref,
@@ -96,11 +98,10 @@ def record_correction(
             "applied_run_id": None,
         }
         new_id = conn.execute(corrections.insert().values(**values)).inserted_primary_key[0]
-    audit_now(
-        service,
-        event(principal, rid, "write", "correction", household_id=household_ref,
-              detail={"item_length": len(body.item)}),
-    )  # fmt: skip
+        chain.append(conn, [
+            event(principal, rid, "write", "correction", household_id=household_ref,
+                  detail={"item_length": len(body.item), "id": int(new_id)}),
+        ], head)  # fmt: skip
     return _correction({"id": int(new_id), **values})
 
 

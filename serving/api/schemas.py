@@ -9,20 +9,67 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
 HOUSEHOLD_REF = r"^H[0-9a-f]{24}$"
 JURISDICTION = r"^[0-9]{9}([0-9]{3})?$"
 PROGRAM = r"^[a-z][a-z_]{0,39}$"
-_ID_LIKE = re.compile(r"\d{17}[\dXx]|\d{15}")
+VISIT_DAYS = 366
+"""A visit outcome is recorded within this many days of the visit (and never before it)."""
+_SEP = r"[\s\-./_,:]?"
+_ID_LIKE = re.compile(rf"(?:\d{_SEP}){{17}}[\dXx]|(?:\d{_SEP}){{14}}\d")
+_INVISIBLE = {"Cf"}  # zero-width and direction marks, dropped before the ID check
+_LINE_BREAKS = frozenset("\t\n\r")
+
+
+def contains_id_number(text: str) -> bool:
+    """Whether ``text`` holds something shaped like an ID number: 18 characters (17 digits and a
+    digit or X) or 15 digits, also when written in full-width forms, with zero-width characters
+    between, or grouped by single spaces, dashes, dots or slashes (``330226 19800101 123X``).
+
+    Errs on the side of refusing: two numbers of 11 and 7 digits separated by one space are
+    refused too (write them apart, e.g. with a word between).
+    """
+    folded = unicodedata.normalize("NFKC", text)
+    folded = "".join(ch for ch in folded if unicodedata.category(ch) not in _INVISIBLE)
+    return _ID_LIKE.search(folded) is not None
 
 
 def _no_id_number(text: str | None) -> str | None:
-    if text is not None and _ID_LIKE.search(text):
+    if text is not None and contains_id_number(text):
         raise ValueError("free text must not contain an ID number")
     return text
+
+
+def _no_control(text: str | None, allowed: frozenset[str] = frozenset()) -> str | None:
+    if text is not None and any(
+        unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text
+    ):
+        raise ValueError("text must not contain control characters")
+    return text
+
+
+def _no_control_but_breaks(text: str | None) -> str | None:
+    return _no_control(text, _LINE_BREAKS)
+
+
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    """A query time in UTC (a naive one is taken as UTC); out of range when UTC cannot hold it."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range in UTC") from None
+
+
+UtcTime = Annotated[dt.datetime, AfterValidator(_in_utc)]
+"""A time given in a query: any offset, kept only when it exists in UTC (else 422)."""
+MAX_ID = 2**63 - 1
+"""The largest row id (64-bit); a larger query value is refused, not passed to the database."""
 
 
 def _round(value: float) -> float:
@@ -33,8 +80,16 @@ Num = Annotated[float, PlainSerializer(_round, return_type=float)]
 """A float sent with 6 decimals (probabilities, log-odds, values): enough precision, and no
 long digit runs that an export or a scan for 18-digit ID numbers could mistake for one."""
 
-FreeText = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_no_id_number)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_id_number)]
+FreeText = Annotated[
+    str,
+    Field(min_length=1, max_length=1000),
+    AfterValidator(_no_control_but_breaks),
+    AfterValidator(_no_id_number),
+]
+ShortText = Annotated[
+    str, Field(min_length=1, max_length=200), AfterValidator(_no_control),
+    AfterValidator(_no_id_number),
+]  # fmt: skip
 
 
 class Out(BaseModel):
@@ -219,6 +274,16 @@ class OutcomeCreate(In):
     )
     note: FreeText | None = None
 
+    @field_validator("visit_date")
+    @classmethod
+    def _plausible(cls, value: dt.date) -> dt.date:
+        today = dt.date.today()
+        if value > today:
+            raise ValueError("a visit cannot be in the future")
+        if (today - value).days > VISIT_DAYS:
+            raise ValueError(f"a visit is recorded within {VISIT_DAYS} days")
+        return value
+
 
 class CorrectionCreate(In):
     item: ShortText = Field(
@@ -261,6 +326,8 @@ class AuditEntry(Out):
     purpose: str
     request_id: str | None
     detail: dict[str, Any] | None
+    prev_hash: str | None = Field(None, description="the previous row's hash (the chain)")
+    row_hash: str | None = Field(None, description="this row's hash (`outreach audit verify`)")
 
 
 class AuditPage(Out):

@@ -17,6 +17,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from serving.api.problems import record_denied
 from serving.pages.session import COOKIE, SIGNIN_COOKIE, SIGNIN_SECONDS
 from serving.pages.web import (
     PageError,
@@ -75,6 +76,7 @@ async def signin(request: Request, service: PageServiceDep) -> Response:
     token = str(form.get("token") or "").strip()
     principal = await anyio.to_thread.run_sync(service.verify, token) if token else None
     if principal is None:
+        record_denied(request, 401, "signin")
         return _signin_page(request, 401, error=True)
     value, _ = pages_of(request).sessions().issue(principal.token_id)
     log.info("web session started (token %s, %s)", principal.token_id, principal.role)

@@ -33,7 +33,7 @@ from starlette.formparsers import MultiPartException
 from core.settings import Settings
 from serving.api.common import audit_async, audit_now
 from serving.api.deps import get_service
-from serving.api.problems import ApiError, request_id
+from serving.api.problems import ApiError, record_denied, request_id
 from serving.pages import i18n, present
 from serving.pages.modeldata import ModelDataCache
 from serving.pages.session import COOKIE, CSRF_FIELD, LANG_COOKIE, Session, Sessions, load_key
@@ -223,8 +223,14 @@ def render(
     return response
 
 
+DENIED_KINDS = {"forbidden": "role", "not_found": "not_found", "csrf": "csrf"}
+
+
 def error_page(request: Request, exc: PageError) -> HTMLResponse:
-    """The page of a :class:`PageError`."""
+    """The page of a :class:`PageError`; refusals (403, CSRF, 404 of a signed-in viewer) are
+    recorded as ``denied`` audit rows (capped per caller, :mod:`serving.runtime.denials`)."""
+    if exc.kind in DENIED_KINDS and (exc.kind != "not_found" or hasattr(request.state, "viewer")):
+        record_denied(request, exc.status, DENIED_KINDS[exc.kind])
     bare = {lang: f"?lang={lang}" for lang in i18n.LANGS}  # echo nothing that was asked for
     context = {"kind": exc.kind, "status": exc.status, "lang_urls": bare}
     return render(request, "error.html", context, exc.status)
@@ -269,7 +275,7 @@ def audited(service: Service, event: AuditEvent) -> None:
     """Append an audit row and wait for its commit (from a worker thread); 503 page if down."""
     try:
         audit_now(service, event)
-    except AuditWriteError:
+    except (AuditWriteError, TimeoutError):
         raise PageError(503, "unavailable") from None
 
 
@@ -277,7 +283,7 @@ async def audited_async(service: Service, event: AuditEvent) -> None:
     """:func:`audited` from the event loop."""
     try:
         await audit_async(service, event)
-    except AuditWriteError:
+    except (AuditWriteError, TimeoutError):
         raise PageError(503, "unavailable") from None
 
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.settings import Settings
 from serving.runtime import auth
 from serving.runtime.audit import AuditWriter
+from serving.runtime.denials import Denials
 from serving.runtime.masking import NameBook
 from serving.runtime.metrics import Metrics
 from serving.runtime.modelswap import ChampionWatcher
@@ -46,6 +47,24 @@ class ServiceOptions(BaseModel):
     list_cache: int = Field(4096, ge=0, description="prepared visit-list responses kept")
     max_capacity: int = Field(500, ge=1, description="largest list a request may ask for")
     migrate: bool = Field(True, description="bring the database schema to head at start")
+    db_wait_seconds: float = Field(
+        5.0, gt=0, le=60,
+        description="the longest a request waits on the database or for its audit row's "
+        "commit before it answers 503 (SQLite busy timeout; PostgreSQL connect, lock, "
+        "statement and pool timeouts)",
+    )  # fmt: skip
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="largest request body")
+    anonymous_per_minute: int = Field(
+        10, ge=1, description="requests without a valid token (API) and sign-in attempts per "
+        "client address a minute (a burst of as many), then 429",
+    )  # fmt: skip
+    token_requests_per_second: float | None = Field(
+        50.0, gt=0, description="API requests per token a second (bursts of twice as many), "
+        "then 429; None: no per-token limit (benchmarks)",
+    )  # fmt: skip
+    denied_rows_per_minute: int = Field(
+        20, ge=1, description="denied rows per caller a minute; the rest are counted in one row"
+    )
     audit_wait_linger: float = Field(
         0.001, ge=0, le=0.05,
         description="seconds an audited read's row may wait for other rows before its group "
@@ -119,8 +138,11 @@ class Service:
     ) -> None:
         self.settings = settings
         self.options = options or ServiceOptions()
-        self.engine = db.make_engine(settings.service_db_url)
+        self.engine = db.make_engine(
+            settings.service_db_url, wait_seconds=self.options.db_wait_seconds
+        )
         self.audit = AuditWriter(self.engine, wait_linger=self.options.audit_wait_linger)
+        self.denials = Denials(self.audit, per_minute=self.options.denied_rows_per_minute)
         self.watcher = watcher or _registry_watcher(settings, self.options.poll_seconds)
         self.snapshots = SnapshotStore(settings.snapshots_dir, self.options.explain_cache)
         self.names = NameBook(settings.warehouse_path)
@@ -179,6 +201,7 @@ class Service:
         self.watcher.stop()
         if self._poller is not None:
             self._poller.join(timeout=10)
+        self.denials.close()
         self.audit.close()
         self.engine.dispose()
 
@@ -206,6 +229,7 @@ class Service:
     def _poll_runs(self) -> None:
         while not self._stop.wait(self.options.poll_seconds):
             try:
+                self.denials.flush()
                 self.refresh_run()
             except Exception as exc:  # the database is briefly away: keep the known run
                 log.warning("latest-run check failed (%s)", type(exc).__name__)

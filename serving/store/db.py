@@ -32,7 +32,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine
 
 from core.errors import ConfigError
-from serving.store.tables import audit_log, score_runs
+from serving.store.tables import score_runs
 
 log = logging.getLogger(__name__)
 
@@ -75,29 +75,44 @@ def sqlite_path(url: str | URL) -> Path | None:
     return Path(parsed.database)
 
 
-def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+def make_engine(url: str | URL, wait_seconds: float | None = None, **kwargs: Any) -> Engine:
     """Create an engine for the service database.
 
     SQLite: WAL journal, ``synchronous=NORMAL``, foreign keys on, a busy timeout, and real
     transactions (``BEGIN`` is emitted by SQLAlchemy, so DDL is transactional too); the file's
     folder is created. PostgreSQL: the psycopg 3 driver with pre-ping.
 
+    Both: ``hide_parameters`` (an error or a log line never shows the values bound to a
+    statement: they can be notes or corrections).
+
     Args:
         url: a SQLite or PostgreSQL URL (``OUTREACH_DB_URL``).
+        wait_seconds: the longest any wait on the database may last (the service's bound):
+            SQLite's busy timeout; PostgreSQL's connect timeout, lock timeout, statement
+            timeout and pool timeout. Default: SQLite 10 s, PostgreSQL no bound.
         **kwargs: passed to :func:`sqlalchemy.create_engine` (e.g. ``pool_size``).
     """
     parsed = to_url(url)
+    kwargs.setdefault("hide_parameters", True)  # errors and logs never carry bound values
     if parsed.get_backend_name() == "postgresql":
+        if wait_seconds is not None:
+            ms = int(wait_seconds * 1000)
+            connect = dict(kwargs.pop("connect_args", {}))
+            connect.setdefault("connect_timeout", max(1, int(wait_seconds)))
+            connect.setdefault("options", f"-c lock_timeout={ms} -c statement_timeout={ms}")
+            kwargs["connect_args"] = connect
+            kwargs.setdefault("pool_timeout", wait_seconds)
         return sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
     path = sqlite_path(parsed)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(parsed, **kwargs)
-    _configure_sqlite(engine, wal=path is not None)
+    busy = SQLITE_BUSY_TIMEOUT_MS if wait_seconds is None else int(wait_seconds * 1000)
+    _configure_sqlite(engine, wal=path is not None, busy_ms=busy)
     return engine
 
 
-def _configure_sqlite(engine: Engine, wal: bool) -> None:
+def _configure_sqlite(engine: Engine, wal: bool, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN (transactional DDL)
@@ -107,7 +122,7 @@ def _configure_sqlite(engine: Engine, wal: bool) -> None:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         finally:
             cursor.close()
 
@@ -399,11 +414,12 @@ class AuditEvent:
 
 
 def append_audit(conn: Connection, events: Sequence[AuditEvent]) -> int:
-    """Append audit events in one batch insert within ``conn``'s transaction.
+    """Append audit events to the hash chain in one batch insert within ``conn``'s transaction
+    (under the chain's lock: :func:`serving.store.chain.append`).
 
     Returns:
         The number of rows appended.
     """
-    if not events:
-        return 0
-    return write_rows(conn, audit_log, [e.as_row() for e in events])
+    from serving.store import chain
+
+    return chain.append(conn, events)

@@ -229,10 +229,25 @@ audit_log = sa.Table(
     _text("purpose"),
     _text("request_id", nullable=True),
     sa.Column("detail", sa.JSON(none_as_null=True), nullable=True),
+    _text("prev_hash", nullable=True),  # the hash chain (serving.store.chain); null: not chained
+    _text("row_hash", nullable=True),
     sa.Index(None, "at"),
     sa.Index(None, "actor", "at"),
     sa.Index(None, "household_id", "at"),
 )
+
+audit_chain = sa.Table(
+    "audit_chain",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("last_id", sa.BigInteger(), nullable=False),
+    _text("last_hash"),
+    sa.Column("base_id", sa.BigInteger(), nullable=False),
+    _text("base_hash"),
+    sa.CheckConstraint("id = 1", name="one_row"),
+)
+"""The audit chain's head (one row): its lock, the last row's id and hash, and the base a purge
+moved the chain's start to (see :mod:`serving.store.chain`)."""
 
 APPEND_ONLY_TABLES = ("audit_log",)
 """Tables whose rows the database itself refuses to UPDATE or DELETE (triggers, see migrations)."""

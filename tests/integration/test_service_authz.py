@@ -12,12 +12,15 @@ the app has a route the table does not list.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from support.bare_service import UNLIMITED
 
 from serving.app import create_app
+from serving.runtime.service import ServiceOptions
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +79,7 @@ PUBLIC_ROUTES = {k for k, v in EXPECTED.items() if v is PUBLIC}
 
 BODIES = {
     "/api/v1/households/{household_ref}/outcomes": {
-        "visit_date": "2025-01-10",
+        "visit_date": dt.date.today().isoformat(),
         "outcome": "in_need",
         "programs_started": ["dibao"],
         "note": "family confirms the illness",
@@ -136,7 +139,7 @@ def comparable(response) -> tuple[int, object]:
 
 @pytest.fixture(scope="module")
 def client(service_settings):
-    with TestClient(create_app(service_settings)) as c:
+    with TestClient(create_app(service_settings, ServiceOptions(**UNLIMITED))) as c:
         yield c
 
 

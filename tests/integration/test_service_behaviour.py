@@ -5,6 +5,7 @@ details, and a scan for ID numbers and clear names in every response and log lin
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import logging
 import re
 import threading
@@ -14,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from support.bare_service import UNLIMITED
 
 from serving.app import create_app
 from serving.runtime import auth
@@ -41,8 +43,8 @@ def test_outcomes_corrections_and_audit_rows_survive_a_restart(service_settings,
     settings = rescore(service_settings, db_url)
     hid = subjects(settings).own_household
     cw, aud = _token(settings, "caseworker", "330226001"), _token(settings, "auditor")
-    outcome = {"visit_date": "2025-01-10", "outcome": "in_need", "programs_started": ["dibao"],
-               "note": "illness confirmed"}  # fmt: skip
+    outcome = {"visit_date": dt.date.today().isoformat(), "outcome": "in_need",
+               "programs_started": ["dibao"], "note": "illness confirmed"}  # fmt: skip
     correction = {"item": "vehicle", "correction": "the car is not theirs", "reason": "sold"}
     with TestClient(create_app(settings)) as first:
         assert (
@@ -85,7 +87,7 @@ def test_lists_state_purpose_reasons_gaps_and_what_to_verify(service_settings) -
 
     cw = _token(service_settings, "caseworker", OWN_TOWNSHIP)
     ds = _token(service_settings, "data_scientist")
-    with TestClient(create_app(service_settings)) as client:
+    with TestClient(create_app(service_settings, ServiceOptions(**UNLIMITED))) as client:
         body = client.get(f"/api/v1/lists/{OWN_TOWNSHIP}", headers=cw).json()
         assert "never a ground to reduce, suspend or reclaim" in body["purpose"]
         assert [e["rank"] for e in body["entries"]] == list(range(1, len(body["entries"]) + 1))
@@ -139,7 +141,8 @@ def test_moving_champion_swaps_the_model_without_restart_and_never_mixes(service
     watcher = ChampionWatcher(lambda: alias["version"], lambda v: (models[v], v), poll_seconds=0.05)
     hid = subjects(service_settings).own_household
     aud = _token(service_settings, "auditor")
-    app = create_app(service_settings, ServiceOptions(poll_seconds=0.05), watcher=watcher)
+    options = ServiceOptions(poll_seconds=0.05, **UNLIMITED)
+    app = create_app(service_settings, options, watcher=watcher)
     with TestClient(app) as client:
         url = f"/api/v1/households/{hid}/score"
         v1 = client.get(url, headers=aud).json()
@@ -184,7 +187,7 @@ def test_no_id_number_or_clear_name_in_responses_or_logs(
     s = subjects(service_settings)
     caplog.set_level(logging.DEBUG)
     texts = []
-    with TestClient(create_app(service_settings)) as client:
+    with TestClient(create_app(service_settings, ServiceOptions(**UNLIMITED))) as client:
         for method, path in sorted(app_routes(client.app)):
             for role in ROLES:
                 for target in TARGETS:
@@ -194,7 +197,8 @@ def test_no_id_number_or_clear_name_in_responses_or_logs(
                     texts.append(r.text)
         auditor = {"Authorization": f"Bearer {tokens['auditor']}"}
         texts.append(client.get(f"/api/v1/lists/{OWN_TOWNSHIP}", headers=auditor).text)
-        bad = {"visit_date": "2025-01-10", "outcome": "visited", "note": "ID 330226198306113456"}
+        bad = {"visit_date": dt.date.today().isoformat(), "outcome": "visited",
+               "note": "ID 330226198306113456"}  # fmt: skip
         caseworker = {"Authorization": f"Bearer {tokens['caseworker']}"}
         url = f"/api/v1/households/{s.own_household}/outcomes"
         r = client.post(url, json=bad, headers=caseworker)

@@ -16,8 +16,10 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from support.bare_service import UNLIMITED
 
 from serving.app import create_app
+from serving.runtime.service import ServiceOptions
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +29,7 @@ EXAMPLES = 6
 
 @pytest.fixture(scope="module")
 def app(service_settings):
-    application = create_app(service_settings)
+    application = create_app(service_settings, ServiceOptions(**UNLIMITED))
     with TestClient(application):  # run the lifespan: start the service once
         yield application
 

@@ -75,11 +75,11 @@ def test_areas_by_role_and_jurisdiction() -> None:
 
 
 def test_request_bodies_refuse_unknown_fields_and_id_numbers() -> None:
-    OutcomeCreate(visit_date="2025-01-01", outcome="visited")
+    OutcomeCreate(visit_date=dt.date.today(), outcome="visited")
     with pytest.raises(ValidationError):
-        OutcomeCreate(visit_date="2025-01-01", outcome="visited", benefit="stop")
+        OutcomeCreate(visit_date=dt.date.today(), outcome="visited", benefit="stop")
     with pytest.raises(ValidationError):
-        OutcomeCreate(visit_date="2025-01-01", outcome="suspend")
+        OutcomeCreate(visit_date=dt.date.today(), outcome="suspend")
     with pytest.raises(ValidationError, match="ID number"):
         CorrectionCreate(item="id", correction="his ID is 33022619830611345X", reason="card")
     r = Reason(feature="x", shap=0.037037037037037035, value=0.08333333333333333, text="t")

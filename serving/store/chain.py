@@ -1,0 +1,190 @@
+"""The audit log's hash chain: appending under a database lock, and verifying.
+
+Every ``audit_log`` row holds ``prev_hash`` (the previous row's hash) and ``row_hash`` =
+SHA-256 over ``prev_hash`` and the row's own fields (id, time, actor, role, action, resource,
+household, jurisdiction, purpose, request id, detail) in a canonical JSON form. The one-row
+``audit_chain`` table holds the head (last id and hash) and the base the chain starts from
+(zero hash at first; moved by a purge, which leaves a checkpoint row naming it).
+
+:func:`append` takes the chain's lock first (SQLite: a write to the head row, which takes the
+database's write lock and waits up to the busy timeout; PostgreSQL: ``SELECT ... FOR UPDATE``
+of the head row), so several service processes append one chain. Row ids are given by the
+chain (head + 1, ...), and the database refuses an id at or below the newest one (a
+``BEFORE INSERT`` trigger), which closes SQLite's ``INSERT OR REPLACE``.
+
+:func:`verify` walks the rows in id order and names the first broken one: an edited row (its
+hash no longer matches), a deleted one (an id gap, or the next row's ``prev_hash`` differs), a
+replaced one, an unchained one, a head that does not match the last row, or a missing
+append-only trigger (``DROP TRIGGER``).
+
+Example:
+    >>> with engine.begin() as conn:                                  # doctest: +SKIP
+    ...     append(conn, [event])
+    ...     report = verify(conn)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from serving.store.tables import audit_chain, audit_log
+
+GENESIS = "0" * 64
+FIELDS = ("id", "at", "actor", "role", "action", "resource", "household_id",
+          "jurisdiction_code", "purpose", "request_id", "detail")  # fmt: skip
+SQLITE_TRIGGERS = frozenset({"audit_log_no_update", "audit_log_no_delete", "audit_log_no_rewind"})
+PG_TRIGGERS = frozenset({"audit_log_append_only", "audit_log_no_rewind"})
+
+
+def _at(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
+    """The hash of one row given the previous row's hash (fields as in :data:`FIELDS`)."""
+    values = [prev_hash] + [
+        _at(row["at"]) if name == "at" else (int(row[name]) if name == "id" else row[name])
+        for name in FIELDS
+    ]
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Head:
+    """The chain's head (last id and hash) and base (where verification starts)."""
+
+    last_id: int
+    last_hash: str
+    base_id: int
+    base_hash: str
+
+
+def lock(conn: Connection) -> Head:
+    """Take the chain's lock for the rest of ``conn``'s transaction and read the head.
+
+    Call it first in a transaction that will append (before other reads on SQLite, so the
+    transaction never has to upgrade a stale read snapshot to a write).
+    """
+    c = audit_chain.c
+    if conn.dialect.name == "postgresql":
+        q = sa.select(audit_chain).where(c.id == 1).with_for_update()
+        row = conn.execute(q).mappings().one()
+    else:
+        conn.execute(audit_chain.update().where(c.id == 1).values(last_id=c.last_id))
+        row = conn.execute(sa.select(audit_chain).where(c.id == 1)).mappings().one()
+    return Head(row["last_id"], row["last_hash"], row["base_id"], row["base_hash"])
+
+
+def append(conn: Connection, events: Sequence[Any], head: Head | None = None) -> int:
+    """Append audit events (:class:`~serving.store.db.AuditEvent`) to the chain within
+    ``conn``'s transaction, under the chain's lock (taken here unless ``head`` says it is held).
+
+    Returns:
+        The number of rows appended.
+    """
+    if not events:
+        return 0
+    head = head or lock(conn)
+    rows, prev, next_id = [], head.last_hash, head.last_id
+    for e in events:
+        next_id += 1
+        row = {**e.as_row(), "id": next_id}
+        row["prev_hash"] = prev
+        row["row_hash"] = prev = row_hash(prev, row)
+        rows.append(row)
+    conn.execute(audit_log.insert(), rows)
+    conn.execute(
+        audit_chain.update().where(audit_chain.c.id == 1).values(last_id=next_id, last_hash=prev)
+    )
+    return len(rows)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Verdict:
+    """What :func:`verify` found: ``ok``, rows checked, the first broken row and why."""
+
+    ok: bool
+    rows: int
+    last_id: int
+    last_hash: str
+    broken_id: int | None = None
+    problem: str | None = None
+
+    def line(self) -> str:
+        """One line for the CLI."""
+        if self.ok:
+            return (
+                f"audit log intact: {self.rows} rows, last id {self.last_id}, head {self.last_hash}"
+            )
+        where = f"row {self.broken_id}" if self.broken_id is not None else "the log"
+        return f"audit log BROKEN at {where}: {self.problem}"
+
+
+def triggers_present(conn: Connection) -> set[str]:
+    """The names of the append-only triggers on ``audit_log`` that exist now."""
+    if conn.dialect.name == "postgresql":
+        q = sa.text(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass "
+            "AND NOT tgisinternal AND tgenabled <> 'D'"
+        )
+    else:
+        q = sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                    "AND tbl_name = 'audit_log'")  # fmt: skip
+    return {r[0] for r in conn.execute(q)}
+
+
+def verify(conn: Connection, batch: int = 10_000) -> Verdict:
+    """Check the whole chain and the triggers; the first problem found is reported."""
+    expected = PG_TRIGGERS if conn.dialect.name == "postgresql" else SQLITE_TRIGGERS
+    missing = sorted(expected - triggers_present(conn))
+    head_row = conn.execute(sa.select(audit_chain).where(audit_chain.c.id == 1)).mappings().first()
+    if head_row is None:
+        return Verdict(False, 0, 0, GENESIS, None, "the chain head row is missing")
+    prev_id, prev_hash, rows = head_row["base_id"], head_row["base_hash"], 0
+
+    def broken(row_id: int | None, why: str) -> Verdict:
+        return Verdict(False, rows, prev_id, prev_hash, row_id, why)
+
+    if missing:
+        return broken(None, f"append-only trigger missing: {', '.join(missing)}")
+    cols = [audit_log.c[n] for n in (*FIELDS, "prev_hash", "row_hash")]
+    after = prev_id
+    while True:
+        q = sa.select(*cols).where(audit_log.c.id > after).order_by(audit_log.c.id).limit(batch)
+        chunk = conn.execute(q).mappings().all()
+        if not chunk:
+            break
+        for row in chunk:
+            rid = int(row["id"])
+            if rid != prev_id + 1:
+                return broken(rid, f"rows {prev_id + 1}..{rid - 1} are missing (deleted)")
+            if row["row_hash"] is None or row["prev_hash"] is None:
+                return broken(rid, "the row is not chained (inserted around the service)")
+            if row["prev_hash"] != prev_hash:
+                return broken(rid, "its previous-row hash does not match (a row before it "
+                                   "was deleted or replaced)")  # fmt: skip
+            if row_hash(prev_hash, row) != row["row_hash"]:
+                return broken(rid, "its contents do not match its hash (edited or replaced)")
+            prev_id, prev_hash, rows = rid, row["row_hash"], rows + 1
+        after = prev_id
+    if (head_row["last_id"], head_row["last_hash"]) != (prev_id, prev_hash):
+        return broken(head_row["last_id"], "the chain head does not match the last row "
+                                           "(rows at the end were removed or changed)")  # fmt: skip
+    before_base = audit_log.c.id <= head_row["base_id"]
+    early = conn.execute(
+        sa.select(sa.func.count()).select_from(audit_log).where(before_base)
+    ).scalar_one()
+    if early:
+        return broken(None, f"{early} rows lie before the chain's base (inserted out of order)")
+    return Verdict(True, rows, prev_id, prev_hash)

@@ -14,17 +14,20 @@ caseworkers found; every list states that purpose.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from core.files import loose_paths
 from core.settings import Settings
 from serving import pages
 from serving.api import auditing, households, limits, lists, model_card, ops, problems, records
 from serving.runtime.modelswap import ChampionWatcher
 from serving.runtime.service import Service, ServiceOptions
 
+logger = logging.getLogger("outreach.service")
 TITLE = "Outreach service"
 DESCRIPTION = (
     "Visit lists, household explanations and eligibility, visit outcomes and corrections, "
@@ -32,6 +35,20 @@ DESCRIPTION = (
     "a benefit. Households are named by pseudonymous references; every read of personal data "
     "is audited."
 )
+
+
+def warn_about_loose_files(settings: Settings) -> list[str]:
+    """Warn (one log line) when workspace files holding personal data are open to the group or
+    others; returns the paths named (relative to the workspace)."""
+    loose = [p.relative_to(settings.workspace).as_posix() or "." for p in
+             loose_paths(settings.workspace, limit=5)]  # fmt: skip
+    if loose:
+        logger.warning(
+            "workspace files readable by others (personal data: make them owner-only, e.g. "
+            "chmod -R go-rwx): %s",
+            ", ".join(loose),
+        )
+    return loose
 
 
 def create_app(
@@ -51,6 +68,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        warn_about_loose_files(settings)
         service.acquire()
         try:
             yield

@@ -11,6 +11,7 @@ import sys
 import typer
 
 from core.errors import OutreachError
+from core.files import restrict_new_files
 from outreach.cli import (
     audit,
     features,
@@ -42,7 +43,11 @@ app.registered_commands.sort(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app, turning user errors into one line and a non-zero exit."""
+    """Entry point: run the app, turning user errors into one line and a non-zero exit.
+
+    Everything the command creates is owner-only (personal data at rest; :mod:`core.files`).
+    """
+    restrict_new_files()
     try:
         result = app(args=argv, standalone_mode=False, prog_name="outreach")
     except typer.TyperException as exc:  # bad flags and values (click's UsageError family)

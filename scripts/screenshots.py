@@ -1,4 +1,5 @@
-"""Regenerate the README screenshots: the visit list (phone) and the household page (desktop).
+"""Regenerate the README screenshots: the visit list (phone), the household page and coverage
+(desktop).
 
     .venv/bin/python scripts/screenshots.py                      # builds a small county first
     .venv/bin/python scripts/screenshots.py --workspace .        # what `make demo` built
@@ -9,8 +10,10 @@ leaves it); without it a small county (400 households, 24 months, seed 7) is bui
 temporary folder through the ``outreach`` CLI (about a minute). The script issues short-lived
 tokens (revoked at the end), serves the workspace on a free loopback port, signs in with the
 token form in Debian's headless Chromium (``bash scripts/browser-deps.sh`` installs it) and
-writes ``visit-list.png`` (390x844 phone viewport) and ``household.png`` (1280x900 desktop)
-into ``--out`` (default ``docs/img``).
+writes ``visit-list.png`` (390x844 phone viewport), ``household.png`` and ``coverage.png``
+(1280x900 desktop) into ``--out`` (default ``docs/img``). On the small county it builds, it
+first records a few visit outcomes through the household pages, so the list's cards and the
+coverage table show work in progress (a kept workspace is left as it is).
 """
 
 from __future__ import annotations
@@ -25,7 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the browser harness shared with tests/browser/
 
-from browser_harness import LiveServer, find_browser, launch_options, sign_in  # noqa: E402
+from support.browser_harness import (  # noqa: E402
+    LiveServer,
+    find_browser,
+    launch_options,
+    sign_in,
+)
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "device_scale_factor": 1}
@@ -35,8 +43,8 @@ SMALL_AS_OF = "2024-12-31"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Write docs/img/visit-list.png and docs/img/household.png from a served "
-        "workspace (see the module docstring).",
+        description="Write docs/img/visit-list.png, household.png and coverage.png from a "
+        "served workspace (see the module docstring).",
     )
     parser.add_argument(
         "--workspace",
@@ -110,7 +118,21 @@ def settle(page) -> None:
     page.evaluate("document.fonts.ready.then(() => true)")
 
 
-def capture(base: str, tokens: dict[str, str], township: str, args: argparse.Namespace) -> None:
+OUTCOMES = ("in_need", "visited", "not_found")
+
+
+def record(page, base: str, refs: list[str], lang: str) -> None:
+    """Record one outcome per household through its page (today's date)."""
+    for ref, outcome in zip(refs, OUTCOMES, strict=False):
+        page.goto(f"{base}/households/{ref}{lang}")
+        page.locator("form#outcome-form select[name=outcome]").select_option(outcome)
+        with page.expect_navigation():
+            page.locator("form#outcome-form [type=submit]").click()
+
+
+def capture(
+    base: str, tokens: dict[str, str], township: str, args: argparse.Namespace, outcomes: bool
+) -> None:
     """Sign in and write the screenshots."""
     from playwright.sync_api import sync_playwright
 
@@ -123,19 +145,32 @@ def capture(base: str, tokens: dict[str, str], township: str, args: argparse.Nam
         browser = pw.chromium.launch(**launch_options(deps.chromium))
         phone = browser.new_context(**PHONE).new_page()
         sign_in(phone, base, tokens["caseworker"])
-        phone.goto(f"{base}/lists/{township}{lang}")
-        settle(phone)
-        ref = phone.locator("tr[data-testid=list-row]").first.get_attribute("data-ref")
-        written = [args.out / "visit-list.png"]
-        phone.screenshot(path=str(written[-1]))
-
         desktop = browser.new_context(**DESKTOP)
         desktop.add_cookies(phone.context.cookies())
         page = desktop.new_page()
-        page.goto(f"{base}/households/{ref}{lang}")
+        phone.goto(f"{base}/lists/{township}{lang}")
+        refs = phone.locator("tr[data-testid=list-row]").evaluate_all(
+            "rs => rs.map(r => r.dataset.ref)"
+        )
+        if outcomes:
+            record(page, base, refs[1:4], lang)
+        phone.goto(f"{base}/lists/{township}{lang}")
+        settle(phone)
+        for ref in refs[:2]:  # the day's selection under way
+            phone.locator(f"input[name=ref][value={ref}]").check()
+        phone.evaluate("window.scrollTo(0, 0)")
+        written = [args.out / "visit-list.png"]
+        phone.screenshot(path=str(written[-1]))
+
+        page.goto(f"{base}/households/{refs[0]}{lang}")
         settle(page)
         written.append(args.out / "household.png")
         page.screenshot(path=str(written[-1]))
+
+        page.goto(f"{base}/coverage/{township}{lang}")
+        settle(page)
+        written.append(args.out / "coverage.png")
+        page.screenshot(path=str(written[-1]), full_page=True)
 
         if args.audit:
             page = browser.new_context(**DESKTOP).new_page()
@@ -171,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         }  # fmt: skip
         try:
             with LiveServer(workspace, Path(tmp) / "server.log") as server:
-                capture(server.url, tokens, township, args)
+                capture(server.url, tokens, township, args, args.workspace is None)
         finally:
             if args.workspace is not None:  # a kept workspace keeps no live demo token
                 for token in tokens.values():

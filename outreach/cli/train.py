@@ -71,6 +71,10 @@ def train(
             help="With --table: the label classes that count as hardship, comma-separated.",
         ),
     ] = None,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", help="With --table: list every dropped column, one a line."),
+    ] = False,
     workspace: Workspace = None,
 ) -> None:
     """Train the hardship model on the snapshots, evaluate it, log and register it in MLflow
@@ -96,7 +100,7 @@ def train(
             bar.add_task(table.name, total=None)
             report = stage.run_table(settings, options)
         path = write_report(settings.reports_dir, stage.TRAIN_TABLE, report.as_dict())
-        _print_table(console, report, table.name)
+        _print_table(console, report, table.name, verbose)
         console.print(f"report: {path}")
         return
     dates = as_of_dates(as_of, start, end) if (as_of or start or end) else None
@@ -109,7 +113,7 @@ def train(
     console.print(f"evaluation: {path}")
 
 
-def _print_table(console: Console, report: TableReport, name: str) -> None:
+def _print_table(console: Console, report: TableReport, name: str, verbose: bool = False) -> None:
     v, r = report.validation, report.rows
     out = Table(title=f"{name}: {v['method']}, evaluated on {v['evaluated_on']}")
     for c in ("score", "ROC-AUC", "PR-AUC", "Brier", "ECE", "slope", "precision@5%",
@@ -126,8 +130,42 @@ def _print_table(console: Console, report: TableReport, name: str) -> None:
         f"rows used {r['used']:,} of {r['read']:,} ({r['positive']:,} positive); "
         f"features {n_features}"
     )
-    for note in report.notes:
-        console.print(f"note: {note}")
+    for line in note_lines(report.notes, report.features.get("dropped", []), verbose):
+        console.print(line, markup=False, highlight=False)
+
+
+MAX_NAMES = 3
+"""Dropped columns named per reason in the summary line (``--verbose`` names them all)."""
+
+
+def note_lines(notes: list[str], dropped: list[dict], verbose: bool = False) -> list[str]:
+    """The notes as printed, each once: the dropped columns summarised in one line (every one
+    on its own line with ``verbose``), then the other notes.
+
+    Example:
+        >>> note_lines(["dropped column 'a': constant", "x"], [{"column": "a",
+        ...     "reason": "constant"}])
+        ['note: 1 column dropped: constant (a)', 'note: x']
+    """
+    about = {f"dropped column '{d['column']}': {d['reason']}" for d in dropped}
+    others = [n for n in dict.fromkeys(notes) if n not in about]
+    columns = list({d["column"]: d for d in dropped}.values())
+    out = []
+    if columns and verbose:
+        out += [f"note: dropped column '{d['column']}': {d['reason']}" for d in columns]
+    elif columns:
+        by_reason: dict[str, list[str]] = {}
+        for d in columns:
+            by_reason.setdefault(d["reason"], []).append(d["column"])
+        parts = []
+        for reason, names in by_reason.items():
+            shown = ", ".join(names[:MAX_NAMES]) + (", …" if len(names) > MAX_NAMES else "")
+            parts.append(f"{reason} ({len(names)}: {shown})" if len(names) > 1
+                         else f"{reason} ({shown})")  # fmt: skip
+        word = "column" if len(columns) == 1 else "columns"
+        more = "" if verbose else " (--verbose lists them)" if len(columns) > MAX_NAMES else ""
+        out.append(f"note: {len(columns)} {word} dropped: {'; '.join(parts)}{more}")
+    return out + [f"note: {n}" for n in others]
 
 
 def _print_train(console: Console, report: TrainReport) -> None:

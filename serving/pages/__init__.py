@@ -5,6 +5,7 @@ audit log), in Chinese by default with an English switch, usable on a phone and 
 
 - :mod:`~serving.pages.signin`: sign-in with an API token (cookie session), sign-out, home;
 - :mod:`~serving.pages.lists`: the township index, visit lists, CSV/XLSX exports, print sheets;
+- :mod:`~serving.pages.coverage`: coverage per township and village (page and CSV);
 - :mod:`~serving.pages.households`: the household page, its outcome and correction forms;
 - :mod:`~serving.pages.audit` and :mod:`~serving.pages.model_page`: auditor pages.
 
@@ -19,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.api import problems
-from serving.pages import audit, households, lists, model_page, signin
+from serving.pages import audit, coverage, households, lists, model_page, signin
 from serving.pages.security import SecurityHeaders
 from serving.pages.web import (
     STATIC_DIR,
@@ -31,7 +32,10 @@ from serving.pages.web import (
 )
 from serving.pages.web import signin_redirect as _signin_redirect
 
-ROUTERS = (signin.router, lists.router, households.router, audit.router, model_page.router)
+ROUTERS = (
+    signin.router, lists.router, coverage.router, households.router, audit.router,
+    model_page.router,
+)  # fmt: skip
 MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json")
 """Paths whose errors stay problem+json whatever the client accepts."""
 

@@ -152,7 +152,7 @@ def _filters(request: Request) -> tuple[dict[str, Any], dict[str, str], str | No
     for name, arg, shift in (("from", "since", 0), ("to", "until", 1)):
         if values[name]:
             day = _date(values[name])
-            if day is None:
+            if day is None or day == dt.date.max:  # the day after must exist
                 return {}, values, name
             args[arg] = dt.datetime.combine(day + dt.timedelta(days=shift), dt.time(), dt.UTC)
     if values["before_id"]:
@@ -192,9 +192,12 @@ async def audit_log(request: Request, viewer: ViewerDep, service: PageServiceDep
     """The audit log, newest first, with filters (reading it is audited)."""
     _auditor(viewer)
     args, values, bad = _filters(request)
-    context: dict[str, Any] = {"values": values, "roles": ROLES, "actions": ACTIONS}
+    lang = lang_of(request)
+    context: dict[str, Any] = {
+        "values": values, "roles": ROLES, "actions": ACTIONS,
+        "purpose_text": lambda purpose: present.purpose_text(lang, purpose),
+    }  # fmt: skip
     if bad is not None:
-        lang = lang_of(request)
         error = message(lang, "form.error.invalid", field=present.field_label(lang, bad))
         return render(request, "audit_log.html", {**context, "page": None, "error": error}, 422)
     page = await anyio.to_thread.run_sync(_entries, service, viewer, request_id(request), args)

@@ -64,6 +64,7 @@ class Labels:
     program: Callable[[str], str]
     yes: str
     no: str
+    context: str = ""
 
     @property
     def sep(self) -> str:
@@ -78,8 +79,12 @@ def neutralize(text: str) -> str:
 
 def entry_row(entry: ListEntry, labels: Labels, model_version: str, purpose: str) -> list[Cell]:
     """One entry's cells, in :data:`COLUMNS` order."""
-    model = entry.reasons.model
-    reasons = (model.en if labels.lang == "en" else model.zh) if model else []
+    from serving.pages import present
+
+    causes, context = present.split_reasons(entry.reasons.model, labels.lang)
+    reasons = [r.text for r in causes[:TOP_REASONS]]
+    reasons += [labels.context + r.text for r in context]
+    gaps = present.gaps_of(entry.reasons.programs, entry.reasons.gaps).codes
     verify = dict.fromkeys(v.en if labels.lang == "en" else v.zh for v in entry.verify)
     return [
         entry.rank,
@@ -88,8 +93,8 @@ def entry_row(entry: ListEntry, labels: Labels, model_version: str, purpose: str
         entry.village_code,
         labels.band(entry.band),
         round(float(entry.score), 4),
-        labels.sep.join(r.text for r in reasons[:TOP_REASONS]),
-        labels.sep.join(labels.program(code) for code in entry.reasons.gaps),
+        labels.sep.join(reasons),
+        labels.sep.join(labels.program(code) for code in gaps),
         labels.sep.join(verify),
         labels.yes if entry.exploration else labels.no,
         model_version,

@@ -95,6 +95,7 @@ async def household_response(
         "trace": present.trace_by_program(detail.eligibility.trace),
         "probability": present.probability,
         "band_label": lambda b: present.band_label(lang, b),
+        "loc": lambda obj: present.in_language(obj, lang),
         "can_record": viewer.principal.may("record"),
         "outcomes": OUTCOMES,
         "program_codes": i18n.program_codes(),

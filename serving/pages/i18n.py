@@ -15,8 +15,11 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from functools import cache
+
+from serving.pages.i18n_field import FIELD_MESSAGES
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
@@ -37,8 +40,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "nav.signed_in_as": ("当前身份：{role}", "Signed in as {role}"),
     "purpose.statement": (
         "建议走访，主动发现、主动救助。仅用于提供帮助：绝不作为减少、暂停或追回任何待遇的依据。",
-        "Proposed visits to offer assistance (主动发现、主动救助). For proposing help only: never "
-        "a ground to reduce, suspend or reclaim a benefit.",
+        "Proposed visits to offer assistance. For proposing help only: never a ground to "
+        "reduce, suspend or reclaim a benefit.",
     ),
     "footer.request_id": ("请求编号：{rid}", "Request id: {rid}"),
     "footer.purpose": (
@@ -57,7 +60,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     # sign-in
     "signin.title": ("登录", "Sign in"),
     "signin.intro": (
-        "请输入管理员为您创建的访问令牌（outreach token create）。",
+        "请输入管理员用 outreach 命令行为您创建的访问令牌。",
         "Enter the access token your administrator created for you (outreach token create).",
     ),
     "signin.token": ("访问令牌", "Access token"),
@@ -116,41 +119,19 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "form.error.invalid": ("{field}：无效", "{field}: invalid"),
     "form.error.unreadable": ("表单内容无法读取", "The form could not be read"),
     # lists
-    "lists.title": ("走访名单", "Visit lists"),
     "lists.intro": (
         "最近一次评分（{as_of}）中您工作范围内的乡镇与村。",
         "Townships and villages in your area in the latest scoring run ({as_of}).",
     ),
-    "lists.none": ("暂无评分结果。", "No scoring run yet."),
-    "lists.households": ("{n} 户", "{n} households"),
-    "lists.jurisdiction": ("地区编码", "Area code"),
-    "list.title": ("走访名单 {code}", "Visit list {code}"),
     "list.meta": (
         "评分日期 {as_of} · 模型版本 {version} · 共 {n} 户",
         "As of {as_of} · model version {version} · {n} households",
     ),
-    "list.purpose": ("用途：", "Purpose: "),
-    "list.caption": ("按优先顺序排列的建议走访家庭", "Households proposed for a visit, in order"),
-    "list.empty": ("该范围内没有建议走访的家庭。", "No household is proposed in this area."),
-    "list.more_verify": ("另有 {n} 项，见家庭页面", "{n} more on the household page"),
-    "list.village": ("村", "Village"),
-    "list.all_villages": ("全部村", "All villages"),
-    "list.filter": ("筛选", "Filter"),
-    "list.export_csv": ("导出 CSV", "Export CSV"),
-    "list.export_xlsx": ("导出 Excel", "Export Excel"),
-    "list.print": ("打印走访单", "Print visit sheets"),
     "list.exploration_note": (
         "标有“探索”的家庭为随机抽取，用于检验模型，同样值得走访。",
         "Households marked 'exploration' were drawn at random to check the model; they are "
         "worth a visit too.",
     ),
-    "col.rank": ("序号", "Rank"),
-    "col.household": ("家庭", "Household"),
-    "col.score": ("风险", "Risk"),
-    "col.reasons": ("主要原因", "Top reasons"),
-    "col.gaps": ("可能符合但未享受", "Likely qualifies, not receiving"),
-    "col.verify": ("走访时核实", "Verify on the visit"),
-    "col.exploration": ("探索", "Exploration"),
     "exploration.mark": ("探索", "exploration"),
     "household.open": ("查看家庭 {ref}", "Open household {ref}"),
     "low_confidence": ("部分记录匹配置信度较低", "some records linked with low confidence"),
@@ -183,17 +164,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "field.ref": ("家庭编号", "Household reference"),
     "field.village": ("村编码", "Village code"),
     "field.model": ("模型版本 · 评分日期", "Model version · as of"),
-    "print.title": ("走访单 {code}", "Visit sheets {code}"),
     "print.hint": (
         "每户一页。使用浏览器的打印功能打印。",
         "One page per household. Use the browser's print command.",
     ),
-    "print.button": ("打印", "Print"),
-    "print.sheet": ("第 {rank} 户", "Household no. {rank}"),
-    "print.outcome": ("走访结果（勾选）", "Outcome (tick one)"),
-    "print.notes": ("走访记录", "Notes"),
-    "print.date": ("走访日期", "Visit date"),
-    "print.signature": ("社工签名", "Caseworker's signature"),
     # household
     "hh.title": ("家庭 {ref}", "Household {ref}"),
     "hh.name": ("户主（脱敏）", "Head (masked)"),
@@ -413,7 +387,40 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "log.empty": ("没有符合条件的记录。", "No entry matches."),
     "log.read": ("读取", "read"),
     "log.write": ("写入", "write"),
+    # --- issue 14 (model page: fairness decomposition); owned by the model/evaluation engineer
+    "model.decomposition": (
+        "公平性分解：可达召回率 × 排序效率",
+        "Fairness decomposed: achievable recall × ranking efficiency",
+    ),
+    "model.decomposition_intro": (
+        "可达召回率：在各乡镇名单容量下，完美排序能找到的比例；排序效率 = 召回率 ÷ 可达召回率。"
+        "召回率低而可达召回率高，是排序的问题，不是容量的问题。区间为重建名单的自助法 95% 区间。"
+        "标签：{label}。",
+        "Achievable recall: what a perfect ranking would reach under each township's list "
+        "capacity; ranking efficiency = recall ÷ achievable recall. Low recall with high "
+        "achievable recall is a ranking failure, not a capacity limit. Intervals: 95 % "
+        "bootstrap that rebuilds the lists. Label: {label}.",
+    ),
+    "model.decomposition_caption": (
+        "名单容量 {capacity}：全县、户籍与各乡镇",
+        "List capacity {capacity}: county, hukou and townships",
+    ),
+    "decomp.group": ("范围", "Scope"),
+    "decomp.positives": ("阳性户数", "Positives"),
+    "decomp.recall": ("召回率 [95%区间]", "Recall [95 % CI]"),
+    "decomp.achievable": ("可达召回率 [95%区间]", "Achievable recall [95 % CI]"),
+    "decomp.efficiency": ("排序效率 [95%区间]", "Ranking efficiency [95 % CI]"),
+    "decomp.county_list": ("全县统一名单召回率", "Recall on one county-wide list"),
+    "decomp.county": ("全县", "County"),
+    "decomp.urban": ("城镇户籍", "Urban hukou"),
+    "decomp.rural": ("农村户籍", "Rural hukou"),
+    "decomp.township": ("乡镇 {code}", "Township {code}"),
+    "decomp.label_true_onset": ("真实新发困难（模拟数据）", "true onset (simulated data)"),
+    "decomp.label_label": ("可观察标签", "the observable label"),
 }
+
+
+MESSAGES = {**MESSAGES, **FIELD_MESSAGES}
 
 
 def message(lang: str, key: str, **values: object) -> str:
@@ -456,7 +463,9 @@ def program_name(lang: str, code: str) -> str:
     names = _programs().get(code)
     if names is None:
         return code
-    return names[1] if lang == "en" else names[0]
+    if lang != "en":
+        return names[0]
+    return re.sub(r"\s*[（(][^（()）]*[\u3400-\u9fff][^（()）]*[)）]", "", names[1])
 
 
 def program_codes() -> list[str]:

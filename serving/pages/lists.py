@@ -1,8 +1,10 @@
-"""Visit-list pages: the township index, a list with its village filter, exports and print.
+"""Visit-list pages: the township index, a list grouped by village, exports and print.
 
 A list is the API's prepared list (:func:`serving.api.lists.cached_list`: the latest complete
-run's list for the code, built once per run) filtered by ``?village=``; ranks are the list's
-own. Every view, export and print is audited like the API's list read (resource ``list``),
+run's list for the code, built once per run), with each household's visit state for the run,
+narrowed by the filters of :mod:`serving.pages.fieldlist` (``?village=&band=&gap=&pending=1``
+and the day's selection ``&ref=…``); ranks are the list's own. Every view, export and print
+is audited like the API's list read (resource ``list``),
 with ``detail.channel`` saying which (``page``, ``export.csv``, ``export.xlsx``, ``print``).
 A code outside the caller's area answers the same 404 page as a code that does not exist.
 """
@@ -23,7 +25,8 @@ from serving.api.common import event
 from serving.api.lists import cached_list
 from serving.api.problems import ApiError, request_id
 from serving.api.schemas import ListEntry, VisitList
-from serving.pages import exports, i18n
+from serving.pages import exports, fieldlist, i18n, present
+from serving.pages.coverage_data import VisitState, visit_states
 from serving.pages.web import (
     PageServiceDep,
     Viewer,
@@ -42,21 +45,40 @@ from serving.store.tables import scores
 router = APIRouter(include_in_schema=False)
 CODE = re.compile(r"^[0-9]{9}([0-9]{3})?$")
 TOP_REASONS = 3
-TOP_VERIFY = 4
+TOP_VERIFY = 3
 
 
 @dataclasses.dataclass(frozen=True)
 class ListView:
-    """A visit list as a page shows it."""
+    """A visit list as a page shows it: the entries passing the filters, with visit states."""
 
     visit_list: VisitList
     entries: list[ListEntry]
     villages: list[str]
-    village: str | None
+    filters: fieldlist.Filters
+    states: dict[str, VisitState]
+    scope: list[ListEntry]
 
     @property
     def code(self) -> str:
         return self.visit_list.jurisdiction_code
+
+    @property
+    def village(self) -> str | None:
+        return self.filters.village
+
+    @property
+    def groups(self) -> list[fieldlist.VillageGroup]:
+        return fieldlist.by_village(self.entries, self.states, self.scope)
+
+    @property
+    def options(self) -> dict[str, list[str]]:
+        """Filter choices: the bands and program gaps of the whole list."""
+        return fieldlist.options(self.scope)
+
+    @property
+    def visited(self) -> int:
+        return sum(fieldlist.visited(e, self.states) for e in self.entries)
 
 
 def area_index(service: Service, run: ScoreRun, cache: dict[str, Any]) -> dict[str, dict[str, int]]:
@@ -103,17 +125,37 @@ async def load_list(request: Request, viewer: Viewer, service: Service, code: st
         body = await cached_list(service, run, code, None, p, False)
     except ApiError as exc:
         raise from_api(exc) from None
-    visit_list = await anyio.to_thread.run_sync(VisitList.model_validate_json, body)
+    visit_list = await anyio.to_thread.run_sync(parsed, body, pages_of(request).caches)
     index = await anyio.to_thread.run_sync(area_index, service, run, pages_of(request).caches)
     if len(code) == 12:
         villages = [code]
     else:
         villages = sorted(v for v in index.get(code, {}) if p.sees_jurisdiction(v))
-    village = request.query_params.get("village") or None
-    if village is not None and village not in villages:
+    params = request.query_params
+    filters = fieldlist.Filters.parse(params, params.getlist("ref"))
+    if filters.village is not None and filters.village not in villages:
         raise not_found()
-    entries = [e for e in visit_list.entries if village is None or e.village_code == village]
-    return ListView(visit_list, entries, villages, village)
+    ids = [e.household_ref for e in visit_list.entries]
+    states = await anyio.to_thread.run_sync(_states, service, visit_list.run_id, ids)
+    entries = [e for e in visit_list.entries if fieldlist.keep(e, filters, states)]
+    return ListView(visit_list, entries, villages, filters, states, visit_list.entries)
+
+
+def parsed(body: bytes, cache: dict[str, Any]) -> VisitList:
+    """The prepared list's bytes as a :class:`VisitList`, parsed once per prepared body (the
+    service keeps one per run, code and kind of caller; a new run prepares new ones)."""
+    lists: dict[bytes, VisitList] = cache.setdefault("parsed_lists", {})
+    found = lists.get(body)
+    if found is None:
+        if len(lists) >= 64:
+            lists.clear()
+        found = lists[body] = VisitList.model_validate_json(body)
+    return found
+
+
+def _states(service: Service, run_id: str, ids: list[str]) -> dict[str, VisitState]:
+    with service.engine.connect() as conn:
+        return visit_states(conn, run_id, ids)
 
 
 async def _audit(request: Request, viewer: Viewer, service: Service, view: ListView, channel: str):
@@ -129,7 +171,15 @@ async def _audit(request: Request, viewer: Viewer, service: Service, view: ListV
 
 
 def _query(view: ListView) -> str:
-    return f"?village={view.village}" if view.village else ""
+    return view.filters.query()
+
+
+def card_helpers(lang: str) -> dict[str, Any]:
+    """What a card's templates call: reasons split into causes and context, folded gaps."""
+    return {
+        "split_reasons": lambda explanation: present.split_reasons(explanation, lang),
+        "gaps_summary": lambda e: present.gaps_of(e.reasons.programs, e.reasons.gaps),
+    }
 
 
 @router.get("/lists")
@@ -156,7 +206,12 @@ async def list_page(
         "xlsx": f"/lists/{code}/export.xlsx{q}",
         "print": f"/lists/{code}/print{q}",
     }
-    context = {"view": view, "links": links, "top": TOP_REASONS, "top_verify": TOP_VERIFY}
+    lang = lang_of(request)
+    cards = [
+        (g, [fieldlist.card(e, view.states, lang, TOP_REASONS, TOP_VERIFY) for e in g.entries])
+        for g in view.groups
+    ]
+    context = {"view": view, "links": links, "cards": cards}
     return await anyio.to_thread.run_sync(render, request, "list.html", context)
 
 
@@ -167,7 +222,7 @@ async def list_print(
     """The list as printable sheets, one per household."""
     view = await load_list(request, viewer, service, code)
     await _audit(request, viewer, service, view, "print")
-    context = {"view": view, "top": TOP_REASONS}
+    context = {"view": view, "top": TOP_REASONS, **card_helpers(lang_of(request))}
     return await anyio.to_thread.run_sync(render, request, "print.html", context)
 
 
@@ -180,6 +235,7 @@ def export_table(view: ListView, lang: str) -> exports.ExportTable:
         program=lambda code: i18n.program_name(lang, code),
         yes=t("yes"),
         no=t("no"),
+        context=t("reason.context"),
     )
     vl = view.visit_list
     purpose = t("purpose.statement")

@@ -5,16 +5,53 @@ Pure functions of the API's schemas and a language; templates call them through 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from markupsafe import Markup
 from pydantic import ValidationError
 
-from serving.api.schemas import Explanation, Reason, TraceLine, VerifyItem
+from serving.api.schemas import Explanation, ProgramStatus, Reason, TraceLine, VerifyItem
 from serving.pages import charts
 from serving.pages.i18n import MESSAGES, message
+
+_GLOSS = re.compile(r"\s*[（(][^（()）]*[\u3400-\u9fff][^（()）]*[)）]")
+
+
+def english(text: str) -> str:
+    """English text without its Chinese glosses in brackets (``dibao inclusion (单人保)`` ->
+    ``dibao inclusion``): an English page keeps Chinese to names only."""
+    return _GLOSS.sub("", text)
+
+
+def in_language(obj: Any, lang: str) -> str:
+    """An object's ``zh`` or ``en`` text (English without Chinese glosses)."""
+    return english(obj.en) if lang == "en" else obj.zh
+
+
+_PURPOSES = {
+    "audit of scores, explanations and use of the service": "purpose.audit",
+    "model evaluation on pseudonymous data": "purpose.evaluation",
+    "record a visit and its findings": "purpose.record",
+    "refused request (recorded for audit)": "purpose.denied",
+}
+
+
+def purpose_text(lang: str, purpose: str) -> str:
+    """A recorded purpose in the page's language (known purposes translated; others as
+    stored, English without Chinese glosses)."""
+    from serving.batch.priority import PURPOSE
+
+    if purpose == PURPOSE:
+        return message(lang, "purpose.statement")
+    key = _PURPOSES.get(purpose)
+    if key is not None:
+        return message(lang, key)
+    return english(purpose) if lang == "en" else purpose
 
 
 def short_ref(ref: str) -> str:
@@ -45,11 +82,72 @@ def score_line(lang: str, band: str, p: float) -> str:
     return f"{band_label(lang, band)} · {probability(p)}"
 
 
+def natural(reason: Reason, lang: str) -> Reason:
+    """The reason with its phrase rendered from the feature declaration at its value, so a
+    list scored before a phrase changed still reads naturally (its stored text otherwise)."""
+    value = reason.value
+    key = (reason.feature, value if not isinstance(value, float) else round(value, 6), lang)
+    try:
+        text = _phrase(*key)
+    except (KeyError, TypeError, ValueError):
+        return reason
+    return reason.model_copy(update={"text": text})
+
+
+@functools.lru_cache(maxsize=4096)
+def _phrase(name: str, value: Any, lang: str) -> str:
+    from features.vectors.catalogue import reason as phrase
+
+    return phrase(name, value, lang)
+
+
 def reasons_of(explanation: Explanation | None, lang: str) -> list[Reason]:
-    """The explanation's reasons in the language (none without an explanation)."""
+    """The explanation's reasons in the language, phrased from the feature declarations (none
+    without an explanation)."""
     if explanation is None:
         return []
-    return list(explanation.en if lang == "en" else explanation.zh)
+    return [natural(r, lang) for r in (explanation.en if lang == "en" else explanation.zh)]
+
+
+def split_reasons(explanation: Explanation | None, lang: str) -> tuple[list[Reason], list[Reason]]:
+    """``(causes, context)``, each phrase once: reasons that only describe history (a past
+    visit) are context, shown apart and never as a cause."""
+    from features.vectors.catalogue import is_context
+
+    seen: dict[str, Reason] = {}
+    for r in reasons_of(explanation, lang):
+        seen.setdefault(r.text, r)
+    reasons = list(seen.values())
+    causes = [r for r in reasons if not is_context(r.feature)]
+    return causes, [r for r in reasons if is_context(r.feature)]
+
+
+MAX_LIKELY = 3
+"""Programs shown on a card before the rest is folded behind a count."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Gaps:
+    """A card's program gaps: at most :data:`MAX_LIKELY` likely ones shown, the rest folded
+    (more likely ones, and those to verify, each behind a count)."""
+
+    shown: list[str]
+    more_likely: list[str]
+    verify: list[str]
+
+    @property
+    def codes(self) -> list[str]:
+        """Every gap, likely first (data attributes, filters)."""
+        return [*self.shown, *self.more_likely, *self.verify]
+
+
+def gaps_of(programs: Sequence[ProgramStatus], gaps: Sequence[str] = ()) -> Gaps:
+    """The card's gaps from the programs' statuses (rule order kept); a gap code without a
+    status counts as one to verify."""
+    likely = [p.program for p in programs if p.gap == "likely"]
+    verify = [p.program for p in programs if p.gap == "verify"]
+    verify += [g for g in gaps if g not in likely and g not in verify]
+    return Gaps(likely[:MAX_LIKELY], likely[MAX_LIKELY:], verify)
 
 
 def feature_label(lang: str, name: str) -> str:
@@ -95,7 +193,13 @@ def waterfall_rows(
     reasons = reasons_of(explanation, lang)
     base = float(explanation.base_value)
     rows = [(message(lang, "chart.waterfall.base"), charts.fmt(base))]
-    rows += [(r.text, charts.signed(float(r.shap))) for r in reasons]
+    from features.vectors.catalogue import is_context
+
+    context = message(lang, "reason.context")
+    rows += [
+        (context + r.text if is_context(r.feature) else r.text, charts.signed(float(r.shap)))
+        for r in reasons
+    ]
     rest = float(raw_score) - base - sum(float(r.shap) for r in reasons)
     if abs(rest) >= 5e-4:
         rows.append((message(lang, "chart.waterfall.other"), charts.signed(rest)))

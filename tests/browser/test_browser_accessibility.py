@@ -11,23 +11,27 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 )
-# (role, path, languages); {ref} is the first household on the caseworker's list. Every page in
-# Chinese (the default); the pages a caseworker uses most in English too.
+# (role, path); {ref} is the first household on the caseworker's list. Every page, in Chinese
+# (the default) and in English.
 PAGES = [
-    (None, "/signin", ("zh", "en")),
-    ("caseworker", f"/lists/{TOWNSHIP}", ("zh", "en")),
-    ("caseworker", "/households/{ref}", ("zh", "en")),
-    ("caseworker", f"/lists/{TOWNSHIP}/print", ("zh",)),
-    ("supervisor", "/lists", ("zh",)),
-    ("auditor", "/audit", ("zh",)),
-    ("auditor", "/audit/model", ("zh",)),
-    ("auditor", "/audit/households/{ref}", ("zh",)),
-    ("auditor", "/audit/log", ("zh",)),
+    (None, "/signin"),
+    ("caseworker", f"/lists/{TOWNSHIP}"),
+    ("caseworker", "/households/{ref}"),
+    ("caseworker", f"/lists/{TOWNSHIP}/print"),
+    ("caseworker", f"/lists/{TOWNSHIP}/print?ref={{ref}}"),
+    ("supervisor", "/lists"),
+    ("supervisor", "/coverage"),
+    ("supervisor", f"/coverage/{TOWNSHIP}"),
+    ("supervisor", f"/coverage/{TOWNSHIP}001"),
+    ("auditor", "/audit"),
+    ("auditor", "/audit/model"),
+    ("auditor", "/audit/households/{ref}"),
+    ("auditor", "/audit/log"),
 ]
 CASES = [
     pytest.param(role, path, lang, id=f"{lang}-{path}")
-    for role, path, langs in PAGES
-    for lang in langs
+    for role, path in PAGES
+    for lang in ("zh", "en")
 ]
 PERSONAL = ("/lists/", "/households/", "/audit/households/", "/audit/log")
 
@@ -36,7 +40,7 @@ PERSONAL = ("/lists/", "/households/", "/audit/households/", "/audit/log")
 def test_page_has_no_serious_accessibility_violation(web, role, path, lang):
     page = web.page(role)
     target = path.format(ref=web.listed(0))
-    response = web.goto(page, f"{target}?lang={lang}")
+    response = web.goto(page, f"{target}{'&' if '?' in target else '?'}lang={lang}")
     assert response.status == 200
     headers = response.headers
     assert headers.get("content-security-policy") == CSP
@@ -44,4 +48,13 @@ def test_page_has_no_serious_accessibility_violation(web, role, path, lang):
     assert headers.get("referrer-policy") == "no-referrer"
     if target.startswith(PERSONAL):
         assert "no-store" in headers.get("cache-control", ""), target
+    web.check_axe(page)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize(("path", "status"), [("/audit", 403), ("/lists/330226999", 404)])
+def test_error_pages_have_no_serious_accessibility_violation(web, lang, path, status):
+    page = web.page("caseworker")
+    response = web.goto(page, f"{path}?lang={lang}")
+    assert response.status == status
     web.check_axe(page)

@@ -17,7 +17,8 @@ DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _reason(text: str, shap: float) -> Reason:
-    return Reason(feature="dependency_ratio", shap=shap, value=3.0, text=text, group="structure")
+    # a feature outside the catalogue keeps its stored text (catalogue ones are re-phrased)
+    return Reason(feature="custom_ratio", shap=shap, value=3.0, text=text, group="structure")
 
 
 def _entry(rank: int = 1, ref: str = REF, **overrides) -> ListEntry:

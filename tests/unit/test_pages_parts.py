@@ -3,6 +3,7 @@ CSRF tokens, the security headers, form-error lines."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import stat
 import xml.etree.ElementTree as ET
@@ -17,6 +18,8 @@ from serving.pages.session import Session, Sessions, load_key, same_token
 from serving.pages.web import TEMPLATES_DIR
 
 SVG = "{http://www.w3.org/2000/svg}"
+
+TODAY = dt.date.today().isoformat()  # a visit is recorded within a year of it
 
 
 def _parse(svg: str) -> ET.Element:
@@ -157,7 +160,9 @@ def test_english_export_headers_are_the_column_names_and_purpose_matches() -> No
     from serving.pages.exports import COLUMNS
 
     assert [i18n.message("en", f"export.col.{c}") for c in COLUMNS] == list(COLUMNS)
-    assert i18n.message("en", "purpose.statement") == PURPOSE
+    # the stored purpose glosses its Chinese slogan; an English page does not
+    gloss = re.compile(r" \([^)]*[\u4e00-\u9fff][^)]*\)")
+    assert i18n.message("en", "purpose.statement") == gloss.sub("", PURPOSE)
 
 
 def test_language_choice_and_program_names() -> None:
@@ -252,7 +257,7 @@ def test_form_errors_name_the_field_and_rule_never_the_value() -> None:
     secret = "330226" + "19900101" + "1234"  # an ID-number shape, built so no scan trips here
     with pytest.raises(ValidationError) as exc:
         OutcomeCreate.model_validate(
-            {"visit_date": "2025-01-06", "outcome": "visited", "note": f"ID {secret}"}
+            {"visit_date": TODAY, "outcome": "visited", "note": f"ID {secret}"}
         )
     line = present.validation_error("zh", exc.value)
     assert line.startswith("备注") and secret not in line
@@ -263,7 +268,7 @@ def test_form_errors_name_the_field_and_rule_never_the_value() -> None:
         OutcomeCreate.model_validate({"visit_date": "soon", "outcome": "visited"})
     assert present.validation_error("en", exc.value) == "Visit date: a date as YYYY-MM-DD"
     with pytest.raises(ValidationError) as exc:
-        OutcomeCreate.model_validate({"visit_date": "2025-01-01", "outcome": "gone"})
+        OutcomeCreate.model_validate({"visit_date": TODAY, "outcome": "gone"})
     assert present.validation_error("en", exc.value) == "Outcome: choose one of the options"
     assert present.api_error("en", "visit_date: a visit cannot be in the future") == (
         "Visit date: a visit cannot be in the future"
@@ -278,7 +283,7 @@ def test_waterfall_rows_add_up_and_references_shorten() -> None:
     reasons = [Reason(feature="dependency_ratio", shap=0.4, value=3, text="抚养比 3", group="s")]
     e = Explanation(units="log-odds", base_value=-3.8, zh=reasons, en=reasons)
     rows = present.waterfall_rows(e, -3.3, "zh")
-    assert rows[0][1] == "-3.8" and rows[1] == ("抚养比 3", "+0.4")
+    assert rows[0][1] == "-3.8" and rows[1] == ("家庭抚养比为 3.0", "+0.4")
     assert rows[2][1] == "+0.1" and rows[-1][1] == "-3.3"
     assert present.waterfall_rows(None, -3.3, "zh") == []
     svg = present.waterfall_svg(e, -3.3, 0.036, "en", "shap-waterfall")
@@ -286,3 +291,78 @@ def test_waterfall_rows_add_up_and_references_shorten() -> None:
     assert present.short_ref("H0127860cb5d76fcbb234d8d2") == "H0127860…d8d2"
     assert present.probability(0.42) == "0.42" and present.probability(0.004) == "0.004"
     assert present.score_line("zh", "high", 0.42) == "高 · 0.42"
+
+
+# ---------------------------------------------------------------------------------- field list
+def _entry(programs: list[tuple[str, str | None]], band: str = "high", village: str = "v1"):
+    from serving.api.schemas import EntryReasons, ListEntry, ProgramStatus
+
+    statuses = [
+        ProgramStatus(
+            program=p,
+            status="likely" if g == "likely" else "needs_verification",
+            receiving=False,
+            gap=g,
+        )  # fmt: skip
+        for p, g in programs
+    ]
+    gaps = [p for p, g in programs if g]
+    reasons = EntryReasons(model=None, programs=statuses, gaps=gaps, trace=[])
+    return ListEntry(rank=1, household_ref="H" + "ab" * 12, masked_name=None, masked_id=None,
+                     village_code=village, score=0.4, band=band, priority=0.4, exploration=False,
+                     low_confidence_link=False, reasons=reasons, verify=[])  # fmt: skip
+
+
+def test_gaps_show_at_most_three_likely_and_fold_the_rest() -> None:
+    e = _entry([("tekun", "verify"), ("dibao", "likely"), ("orphan", "verify"),
+                ("temporary", "likely"), ("education", "likely"), ("medical", "likely"),
+                ("care", None)])  # fmt: skip
+    g = present.gaps_of(e.reasons.programs, e.reasons.gaps)
+    assert g.shown == ["dibao", "temporary", "education"]
+    assert g.more_likely == ["medical"] and g.verify == ["tekun", "orphan"]
+    assert g.codes == ["dibao", "temporary", "education", "medical", "tekun", "orphan"]
+    assert present.gaps_of([], ["dibao"]).verify == ["dibao"]
+
+
+def test_reasons_are_phrased_from_the_catalogue_and_history_is_context() -> None:
+    stored = [
+        Reason(feature="months_since_arrears", shap=0.5, value=0, text="0 个月前有欠费"),
+        Reason(feature="months_since_last_visit", shap=0.2, value=11, text="11 个月前被走访"),
+        Reason(feature="not_in_catalogue", shap=0.1, value=1, text="kept as stored"),
+    ]
+    e = Explanation(units="log-odds", base_value=-3.0, zh=stored, en=stored)
+    causes, context = present.split_reasons(e, "zh")
+    assert [r.text for r in causes] == ["本月有水电燃气欠费", "kept as stored"]
+    assert [r.text for r in context] == ["11 个月前曾被走访"]
+    assert present.split_reasons(None, "en") == ([], [])
+    rows = present.waterfall_rows(e, -2.0, "en")
+    assert ("Context: last visited 11 months ago", "+0.2") in rows
+
+
+def test_field_list_filters_and_groups() -> None:
+    from serving.pages import fieldlist
+    from serving.pages.coverage_data import VisitState
+
+    a = _entry([("dibao", "likely")], "high", "330226001001")
+    b = _entry([("tekun", "verify")], "low", "330226001002").model_copy(
+        update={"household_ref": "H" + "cd" * 12, "rank": 2})  # fmt: skip
+    states = {b.household_ref: VisitState("in_need", __import__("datetime").date(2025, 1, 2), [])}
+    f = fieldlist.Filters.parse({"gap": "tekun"}, [])
+    assert [e.rank for e in (a, b) if fieldlist.keep(e, f, states)] == [2]
+    f = fieldlist.Filters.parse({"pending": "1", "band": "nonsense"}, ["bad", a.household_ref])
+    assert f.band is None and f.refs == (a.household_ref,)
+    assert [e.rank for e in (a, b) if fieldlist.keep(e, f, states)] == [1]
+    assert f.query() == f"?pending=1&ref={a.household_ref}"
+    groups = fieldlist.by_village([b], states, order=[a, b])
+    assert [(g.code, g.n, g.visited) for g in groups] == [("330226001002", 1, 1)]
+    assert fieldlist.options([a, b]) == {"bands": ["high", "low"], "gaps": ["dibao", "tekun"]}
+
+
+def test_a_phrase_shows_once_among_the_reasons() -> None:
+    same = [
+        Reason(feature="vehicles", shap=0.3, value=0, text=""),
+        Reason(feature="working_age", shap=0.2, value=0, text=""),
+        Reason(feature="vehicle_value", shap=0.1, value=0.0, text=""),
+    ]
+    causes, _ = present.split_reasons(Explanation(zh=same, en=same), "zh")
+    assert [r.text for r in causes] == ["家庭名下无机动车", "家庭中无18-59岁成员"]

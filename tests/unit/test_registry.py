@@ -62,7 +62,8 @@ def test_reason_renders_in_both_languages(f) -> None:
         zh, en = reason(f.name, value, "zh"), reason(f.name, value, "en")
         assert zh and en and zh != en
         assert "{" not in zh + en
-    assert reason(f.name, None, "en").endswith("no record")
+    missing = reason(f.name, None, "en")
+    assert missing == f.reason_en_none if f.reason_en_none else missing.endswith("no record")
 
 
 def test_reason_examples() -> None:
@@ -74,7 +75,8 @@ def test_reason_examples() -> None:
     assert reason("serious_illness_12m", True, "en").startswith("a member had claims")
     assert reason("serious_illness_12m", False, "zh") == "近12个月无重大疾病就医记录"
     assert reason("inpatient_admissions_12m", 2.0, "en").startswith("2 inpatient")
-    assert reason("months_since_last_visit", float("nan"), "zh").endswith("无记录")
+    assert reason("months_since_last_visit", float("nan"), "zh") == "从未被走访"
+    assert reason("inpatient_admissions_12m", float("nan"), "zh").endswith("无记录")
     with pytest.raises(ValueError):
         reason("household_size", 3, "fr")
     with pytest.raises(KeyError):

@@ -14,7 +14,7 @@ feature group holds its declarations (:mod:`.illness`, :mod:`.disability`, :mod:
 
 Example:
     >>> reason("serious_illness_members_12m", 2, "en")
-    '2 member(s) had claims for a serious illness in the last 12 months'
+    '2 members had claims for a serious illness in the last 12 months'
 """
 
 from features.vectors.catalogue.declaration import (
@@ -31,6 +31,7 @@ from features.vectors.catalogue.registry import (
     FEATURES,
     feature,
     feature_names,
+    is_context,
     reason,
     registry_json,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "Feature",
     "feature",
     "feature_names",
+    "is_context",
     "reason",
     "registry_json",
     "render_markdown",

@@ -69,7 +69,10 @@ FEATURES = (
         dtype="int",
         direction=1,
         reason_zh="近12个月提出救助申请 {value:d} 次",
-        reason_en="{value:d} assistance application(s) in the last 12 months",
+        reason_en="{value:plural/assistance application/assistance applications} in the last 12 "
+        "months",
+        reason_zh_zero="近12个月未提出救助申请",
+        reason_en_zero="no assistance application in the last 12 months",
     ),
     Feature(
         name="assistance_rejections_12m",
@@ -84,7 +87,10 @@ FEATURES = (
         dtype="int",
         direction=1,
         reason_zh="近12个月救助申请被拒 {value:d} 次",
-        reason_en="{value:d} assistance application(s) rejected in the last 12 months",
+        reason_en="{value:plural/assistance application/assistance applications} rejected in the "
+        "last 12 months",
+        reason_zh_zero="近12个月无救助申请被拒",
+        reason_en_zero="no assistance application rejected in the last 12 months",
     ),
     Feature(
         name="months_since_enrolment_end",
@@ -99,8 +105,10 @@ FEATURES = (
         dtype="float",
         direction=-1,
         nullable=True,
-        reason_zh="{value:.0f} 个月前退出救助",
-        reason_en="left an assistance program {value:.0f} month(s) ago",
+        reason_zh="{value:ago}退出救助",
+        reason_en="left an assistance program {value:ago}",
+        reason_zh_none="无退出救助记录",
+        reason_en_none="never left an assistance program",
         note="calendar months since the latest `enrolment_end` of any program; null if none "
         "(a float so that the null survives pandas and model signatures)",
     ),

@@ -115,10 +115,17 @@ class Feature:
             excluded date, ``{ago[n]}`` the date ``n`` months before as-of, ``{as_of}`` the
             as-of date and ``{as_of_month}`` its month index.
         dtype: ``float``, ``int``, ``bool`` or ``category``.
-        reason_zh, reason_en: reason phrases, format strings with ``{value}``; for a bool
-            feature, the phrase when the flag is true.
+        reason_zh, reason_en: reason phrases, format strings with ``{value}`` and the
+            value-aware specs of :mod:`.phrases` (``{value:ago}``, ``{value:yuan}``,
+            ``{value:plural/member/members}``...); for a bool feature, the phrase when the flag
+            is true.
         direction: +1 when a higher value suggests more need, -1 less, 0 not one-way.
         reason_zh_false, reason_en_false: phrases when a bool feature is false.
+        reason_zh_zero, reason_en_zero: phrases when a count or amount is nothing (0).
+        reason_zh_none, reason_en_none: phrases when a nullable feature has no value (else
+            "<label>: no record").
+        context: the phrase only describes history (a past visit): shown as context beside
+            a score, never as a cause.
         params: policy parameters the feature reads.
         nullable: whether a null is meaningful (otherwise the build never leaves one).
         fill: the value of a household without rows (not for nullable features).
@@ -140,6 +147,11 @@ class Feature:
     direction: int = 0
     reason_zh_false: str = ""
     reason_en_false: str = ""
+    reason_zh_zero: str = ""
+    reason_en_zero: str = ""
+    reason_zh_none: str = ""
+    reason_en_none: str = ""
+    context: bool = False
     params: tuple[str, ...] = ()
     nullable: bool = False
     fill: float = 0

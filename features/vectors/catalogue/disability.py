@@ -19,7 +19,9 @@ FEATURES = (
         dtype="int",
         direction=1,
         reason_zh="家庭中有 {value:d} 名持证残疾人",
-        reason_en="{value:d} member(s) hold a valid disability certificate",
+        reason_en="{value:plural/member/members} with a valid disability certificate",
+        reason_zh_zero="家庭中无持证残疾人",
+        reason_en_zero="no member with a valid disability certificate",
         note="certificates whose latest event is `baseline` or `issued` (not `revoked`)",
     ),
     Feature(
@@ -35,7 +37,9 @@ FEATURES = (
         dtype="int",
         direction=1,
         reason_zh="家庭中有 {value:d} 名一、二级重度残疾人",
-        reason_en="{value:d} member(s) hold a grade 1-2 (severe) disability certificate",
+        reason_en="{value:plural/member/members} with a grade 1-2 (severe) disability certificate",
+        reason_zh_zero="家庭中无一、二级重度残疾人",
+        reason_en_zero="no member with a grade 1-2 (severe) disability certificate",
     ),
     Feature(
         name="disability_new_12m",

@@ -87,13 +87,30 @@ def render_markdown() -> str:
         "## Reason phrases",
         "",
         "Every feature has a Chinese and an English reason phrase"
-        " (`features.vectors.catalogue.reason`); flags have one for true and one for false.",
+        " (`features.vectors.catalogue.reason`); flags have one for true and one for false."
+        " Phrases read the value the way a caseworker says it (`features/vectors/catalogue/"
+        "phrases.py`): `{value:ago}` is 本月 / 上个月 / N 个月前 (this month / last month /"
+        " N months ago), `{value:yuan}` an amount with the yuan sign, `{value:plural/one/many}`"
+        " an English count with its noun. A count or amount of nothing has its own phrase"
+        " (at 0), and so has a nullable feature without a value (missing). **Context** marks a"
+        " feature that only describes history (a past visit): pages show it as context beside"
+        " a score, never as a cause.",
         "",
-        "| name | 中文 | English |",
-        "| --- | --- | --- |",
+        "| name | 中文 | English | at 0 / missing / false |",
+        "| --- | --- | --- | --- |",
     ]
     for f in FEATURES:
-        out.append(f"| `{f.name}` | {_cell(f.reason_zh)} | {_cell(f.reason_en)} |")
+        other = [
+            p
+            for p in (f.reason_zh_zero, f.reason_en_zero, f.reason_zh_none, f.reason_en_none)
+            + (f.reason_zh_false, f.reason_en_false)
+            if p
+        ]
+        mark = " (context)" if f.context else ""
+        out.append(
+            f"| `{f.name}`{mark} | {_cell(f.reason_zh)} | {_cell(f.reason_en)} | "
+            f"{_cell(' · '.join(other))} |"
+        )
     out += ["", *_HOW_TO_ADD]
     return "\n".join(out)
 

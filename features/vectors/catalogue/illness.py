@@ -38,7 +38,10 @@ FEATURES = (
         dtype="int",
         direction=1,
         reason_zh="近12个月有 {value:d} 名家庭成员因重大疾病就医",
-        reason_en="{value:d} member(s) had claims for a serious illness in the last 12 months",
+        reason_en="{value:plural/member/members} had claims for a serious illness in the last 12 "
+        "months",
+        reason_zh_zero="近12个月无家庭成员因重大疾病就医",
+        reason_en_zero="no member had claims for a serious illness in the last 12 months",
     ),
     Feature(
         name="inpatient_admissions_12m",
@@ -53,7 +56,9 @@ FEATURES = (
         dtype="int",
         direction=1,
         reason_zh="近12个月家庭成员住院 {value:d} 次",
-        reason_en="{value:d} inpatient admission(s) in the last 12 months",
+        reason_en="{value:plural/inpatient admission/inpatient admissions} in the last 12 months",
+        reason_zh_zero="近12个月无住院记录",
+        reason_en_zero="no inpatient admission in the last 12 months",
     ),
     Feature(
         name="months_since_serious_onset",
@@ -68,8 +73,10 @@ FEATURES = (
         dtype="float",
         direction=0,
         nullable=True,
-        reason_zh="{value:.0f} 个月前首次因重大疾病就医",
-        reason_en="first claim for a serious illness {value:.0f} month(s) ago",
+        reason_zh="{value:ago}首次因重大疾病就医",
+        reason_en="first claim for a serious illness {value:ago}",
+        reason_zh_none="无重大疾病就医记录",
+        reason_en_none="no claim for a serious illness on record",
         note="calendar months since the earliest serious-illness claim in the last 15 months; "
         "null when there is none (early months of an illness carry the most risk)",
     ),
@@ -89,6 +96,8 @@ FEATURES = (
         direction=1,
         reason_zh="重大疾病最近一个月自付费用是首月的 {value:.1f} 倍",
         reason_en="serious-illness costs in the latest month are {value:.1f}x the first month's",
+        reason_zh_zero="重大疾病最近一个月无自付费用",
+        reason_en_zero="no serious-illness costs in the latest month",
         note="out-of-pocket on serious-illness claims in the latest claim month / in the first "
         "claim month, within 15 months; 0 when there are none",
     ),
@@ -104,7 +113,9 @@ FEATURES = (
         sql=distinct_persons("diagnosis_group = 'chronic' AND event_date > {start}"),
         dtype="int",
         direction=1,
-        reason_zh="{value} 名家庭成员近12个月有慢性病就医记录",
-        reason_en="{value} member(s) had chronic-disease claims in the last 12 months",
+        reason_zh="近12个月有 {value:d} 名家庭成员因慢性病就医",
+        reason_en="{value:plural/member/members} had chronic-disease claims in the last 12 months",
+        reason_zh_zero="近12个月无家庭成员因慢性病就医",
+        reason_en_zero="no member had chronic-disease claims in the last 12 months",
     ),
 )

@@ -34,8 +34,10 @@ FEATURES = (
         dtype="float",
         direction=-1,
         params=(PENSION,),
-        reason_zh="估计家庭月收入为 {value:,.0f} 元",
-        reason_en="estimated household income is CNY {value:,.0f} a month",
+        reason_zh="估计家庭月收入为 {value:yuan}",
+        reason_en="estimated household income is {value:yuan} a month",
+        reason_zh_zero="未发现家庭有收入",
+        reason_en_zero="no household income found",
         note="contribution bases of the household's latest contribution month within 3 months + "
         "unemployment benefit of the last month + assistance payments of the last month + "
         "resident basic pension x members aged 60+",
@@ -53,8 +55,10 @@ FEATURES = (
         dtype="float",
         direction=-1,
         params=(PENSION,),
-        reason_zh="估计人均月收入为 {value:,.0f} 元",
-        reason_en="estimated income is CNY {value:,.0f} per person a month",
+        reason_zh="估计人均月收入为 {value:yuan}",
+        reason_en="estimated income is {value:yuan} per person a month",
+        reason_zh_zero="估计人均月收入为零",
+        reason_en_zero="estimated income per person is nil",
     ),
     Feature(
         name="income_to_dibao_ratio",
@@ -71,6 +75,8 @@ FEATURES = (
         params=(PENSION, STANDARD),
         reason_zh="估计人均收入为当地低保标准的 {value:.2f} 倍",
         reason_en="estimated income per person is {value:.2f}x the local dibao standard",
+        reason_zh_zero="估计人均收入为零，低于当地低保标准",
+        reason_en_zero="estimated income per person is nil, below the local dibao standard",
     ),
     Feature(
         name="contributors_now",
@@ -85,7 +91,10 @@ FEATURES = (
         dtype="int",
         direction=-1,
         reason_zh="近3个月有 {value:d} 名家庭成员缴纳社保",
-        reason_en="{value:d} member(s) paid social-insurance contributions in the last 3 months",
+        reason_en="{value:plural/member/members} paid social-insurance contributions in the last "
+        "3 months",
+        reason_zh_zero="近3个月无家庭成员缴纳社保",
+        reason_en_zero="no member paid social-insurance contributions in the last 3 months",
     ),
     Feature(
         name="contributors_change_6m",
@@ -100,8 +109,10 @@ FEATURES = (
         + distinct_persons("event_date <= {ago[6]} AND event_date > {start}"),
         dtype="int",
         direction=-1,
-        reason_zh="缴纳社保人数较6个月前变化 {value:+d} 人",
-        reason_en="members paying contributions changed by {value:+d} against 6 months earlier",
+        reason_zh="缴纳社保的家庭成员比6个月前{value:delta} 人",
+        reason_en="{value:delta/member/members} paying contributions than 6 months earlier",
+        reason_zh_zero="缴纳社保的家庭成员人数与6个月前相同",
+        reason_en_zero="as many members paying contributions as 6 months earlier",
         note="contributors in the last 3 months minus contributors in the 3 months ending 6 "
         "months before as-of (current members only)",
     ),
@@ -118,8 +129,10 @@ FEATURES = (
         dtype="float",
         direction=-1,
         params=(PENSION, STANDARD),
-        reason_zh="估计收入较6个月前变化 {value:+.0%}",
-        reason_en="estimated income changed by {value:+.0%} against 6 months earlier",
+        reason_zh="估计收入比6个月前{value:change}",
+        reason_en="estimated income {value:change} over the last 6 months",
+        reason_zh_zero="估计收入与6个月前持平",
+        reason_en_zero="estimated income unchanged over the last 6 months",
         note="(income now - income 6 months earlier) / max(income 6 months earlier, S); the "
         "earlier income uses the same formula on the windows 6 months back, for current members",
     ),
@@ -135,8 +148,11 @@ FEATURES = (
         sql=f"GREATEST(MAX(peak) - {_PAYING_NOW}, 0)",
         dtype="int",
         direction=1,
-        reason_zh="{value} 名家庭成员近12个月停缴社保",
-        reason_en="{value} member(s) stopped paying social insurance in the last 12 months",
+        reason_zh="近12个月有 {value:d} 名家庭成员停缴社保",
+        reason_en="{value:plural/member/members} stopped paying social insurance in the last 12 "
+        "months",
+        reason_zh_zero="近12个月无家庭成员停缴社保",
+        reason_en_zero="no member stopped paying social insurance in the last 12 months",
         note="the most members paying in any month of the last 12 minus those paying in the "
         "last 3 months (never negative)",
     ),
@@ -155,6 +171,8 @@ FEATURES = (
         params=(STANDARD, PENSION),
         reason_zh="救助前人均月收入为低保标准的 {value:.2f} 倍",
         reason_en="income per person before assistance is {value:.2f}x the dibao standard",
+        reason_zh_zero="救助前人均月收入为零",
+        reason_en_zero="income per person before assistance is nil",
         note="the income estimate less assistance paid in the last month, per person, over the "
         "standard on the as-of date: the means test counts income before assistance",
     ),
@@ -174,6 +192,8 @@ FEATURES = (
         reason_zh="扣除重大疾病自付费用后人均月收入为低保标准的 {value:.2f} 倍",
         reason_en="after serious-illness costs, income per person is {value:.2f}x the dibao "
         "standard",
+        reason_zh_zero="扣除重大疾病自付费用后人均月收入为零",
+        reason_en_zero="after serious-illness costs, nothing is left of income per person",
         note="as `income_before_assistance_ratio`, less the last month's out-of-pocket on "
         "serious-illness claims: the rigid-expenditure comparison of DOMAIN.md §1.4",
     ),

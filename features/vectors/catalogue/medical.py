@@ -27,8 +27,10 @@ FEATURES = (
         sql=f"SUM(CASE WHEN event_date > {{start}} THEN {cents('out_of_pocket')} ELSE 0 END)",
         dtype="float",
         direction=1,
-        reason_zh="近12个月自付医疗费用 {value:,.0f} 元",
-        reason_en="CNY {value:,.0f} out-of-pocket medical spending in the last 12 months",
+        reason_zh="近12个月自付医疗费用 {value:yuan}",
+        reason_en="{value:yuan} out-of-pocket medical spending in the last 12 months",
+        reason_zh_zero="近12个月无自付医疗费用",
+        reason_en_zero="no out-of-pocket medical spending in the last 12 months",
     ),
     Feature(
         name="medical_oop_to_income_12m",
@@ -46,6 +48,8 @@ FEATURES = (
         reason_zh="近12个月自付医疗费用为家庭收入的 {value:.1f} 倍",
         reason_en="out-of-pocket medical spending over the last 12 months is {value:.1f}x "
         "household income",
+        reason_zh_zero="近12个月无自付医疗费用",
+        reason_en_zero="no out-of-pocket medical spending in the last 12 months",
         note="OOP 12m / (12 x max(estimated monthly income, S x household size)): income is "
         "floored at the dibao line of the household, so no division by zero",
     ),
@@ -61,7 +65,9 @@ FEATURES = (
         sql="SUM(CASE WHEN event_date > {start} THEN oop ELSE 0 END)",
         dtype="float",
         direction=1,
-        reason_zh="上月重大疾病自付费用 {value:,.0f} 元",
-        reason_en="CNY {value:,.0f} out-of-pocket for a serious illness last month",
+        reason_zh="上月重大疾病自付费用 {value:yuan}",
+        reason_en="{value:yuan} out-of-pocket for a serious illness last month",
+        reason_zh_zero="上月无重大疾病自付费用",
+        reason_en_zero="nothing out-of-pocket for a serious illness last month",
     ),
 )

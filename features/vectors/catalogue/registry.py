@@ -2,7 +2,7 @@
 
 Example:
     >>> reason("serious_illness_members_12m", 2, "en")
-    '2 member(s) had claims for a serious illness in the last 12 months'
+    '2 members had claims for a serious illness in the last 12 months'
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from features.vectors.catalogue import (
     income,
     linkage,
     medical,
+    phrases,
     school,
     structure,
     unemployment,
@@ -52,17 +53,25 @@ def feature_names() -> list[str]:
 def reason(name: str, value: object, lang: str = "zh") -> str:
     """The reason phrase of a feature at a value, in ``zh`` or ``en``.
 
-    Bool features use their true or false phrase; a missing value says so.
+    Bool features use their true or false phrase; a count or amount of nothing its zero phrase
+    (when declared); a missing value its missing phrase, else "<label>: no record". Values are
+    read the way a caseworker says them (:mod:`.phrases`): 本月 / 上个月 / N 个月前, 1 member /
+    2 members, ¥1,234.
 
     Example:
         >>> reason("elderly_living_alone", True, "zh")
         '独居老人户（一人户且年满60岁）'
+        >>> reason("months_since_arrears", 0, "zh")
+        '本月有水电燃气欠费'
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"unknown language {lang!r} (zh or en)")
     f = feature(name)
     zh = lang == "zh"
     if value is None or (isinstance(value, float) and value != value):
+        none = f.reason_zh_none if zh else f.reason_en_none
+        if none:
+            return none
         return f"{f.zh}：无记录" if zh else f"{f.en}: no record"
     if f.dtype == "bool":
         if bool(value):
@@ -72,7 +81,27 @@ def reason(name: str, value: object, lang: str = "zh") -> str:
         value = int(value)  # type: ignore[call-overload]
     elif f.dtype == "float":
         value = float(value)  # type: ignore[arg-type]
-    return (f.reason_zh if zh else f.reason_en).format(value=value)
+    zero = f.reason_zh_zero if zh else f.reason_en_zero
+    if zero and _reads_as_zero(f, value):
+        return zero
+    return phrases.render(f.reason_zh if zh else f.reason_en, value, lang)
+
+
+_EXACT_UNITS = ("ratio", "share", "probability")
+
+
+def _reads_as_zero(f: Feature, value: object) -> bool:
+    """Whether the value is nothing as shown: exactly 0 for ratios, else rounding to 0."""
+    if f.unit in _EXACT_UNITS:
+        return value == 0
+    return phrases.is_zero(value)
+
+
+def is_context(name: str) -> bool:
+    """Whether a feature's reason only describes history (shown as context, not a cause);
+    False for a name outside the catalogue."""
+    found = _BY_NAME.get(name)
+    return bool(found and found.context)
 
 
 def registry_json() -> list[dict]:

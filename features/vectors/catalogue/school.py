@@ -23,7 +23,9 @@ FEATURES = (
         dtype="int",
         direction=1,
         reason_zh="家庭中有 {value:d} 名在读学生",
-        reason_en="{value:d} member(s) enrolled in school",
+        reason_en="{value:plural/member/members} enrolled in school",
+        reason_zh_zero="家庭中无在读学生",
+        reason_en_zero="no member enrolled in school",
         note="student numbers whose latest event is not `dropout` or `graduation`",
     ),
     Feature(
@@ -40,6 +42,8 @@ FEATURES = (
         direction=1,
         reason_zh="近3个月在读子女缺勤率为 {value:.0%}",
         reason_en="children missed {value:.0%} of school days in the last 3 months",
+        reason_zh_zero="近3个月在读子女无缺勤",
+        reason_en_zero="children missed no school days in the last 3 months",
         note="sum of `days_absent` / sum of `school_days` of attendance records; 0 when none",
     ),
     Feature(
@@ -71,8 +75,10 @@ FEATURES = (
         sql=distinct_persons("stage = 'senior'"),
         dtype="int",
         direction=1,
-        reason_zh="{value} 名家庭成员在读高中（学费等支出较高）",
-        reason_en="{value} member(s) in senior secondary school (higher school costs)",
+        reason_zh="家庭中有 {value:d} 名高中在读学生（学费等支出较高）",
+        reason_en="{value:plural/member/members} in senior secondary school (higher school costs)",
+        reason_zh_zero="家庭中无高中在读学生",
+        reason_en_zero="no member in senior secondary school",
         note="students whose latest record is at the senior stage; schooling beyond compulsory "
         "education is a rigid expense (DOMAIN.md §1.4)",
     ),

@@ -24,7 +24,9 @@ FEATURES = (
         dtype="int",
         direction=0,
         reason_zh="家庭共 {value:d} 人",
-        reason_en="the household has {value:d} member(s)",
+        reason_en="the household has {value:plural/member/members}",
+        reason_zh_zero="家庭无在册成员",
+        reason_en_zero="no registered member",
     ),
     _members(
         name="children",
@@ -35,7 +37,9 @@ FEATURES = (
         dtype="int",
         direction=1,
         reason_zh="家庭中有 {value:d} 名未成年人",
-        reason_en="{value:d} child(ren) under 18",
+        reason_en="{value:plural/child/children} under 18",
+        reason_zh_zero="家庭中无未成年人",
+        reason_en_zero="no child under 18",
     ),
     _members(
         name="elderly",
@@ -46,7 +50,9 @@ FEATURES = (
         dtype="int",
         direction=1,
         reason_zh="家庭中有 {value:d} 名60岁以上老人",
-        reason_en="{value:d} member(s) aged 60 or over",
+        reason_en="{value:plural/member/members} aged 60 or over",
+        reason_zh_zero="家庭中无60岁以上老人",
+        reason_en_zero="no member aged 60 or over",
     ),
     _members(
         name="working_age",
@@ -57,7 +63,9 @@ FEATURES = (
         dtype="int",
         direction=-1,
         reason_zh="家庭中有 {value:d} 名18-59岁成员",
-        reason_en="{value:d} member(s) aged 18-59",
+        reason_en="{value:plural/member/members} aged 18-59",
+        reason_zh_zero="家庭中无18-59岁成员",
+        reason_en_zero="no member aged 18-59",
     ),
     _members(
         name="dependency_ratio",
@@ -69,6 +77,8 @@ FEATURES = (
         direction=1,
         reason_zh="家庭抚养比为 {value:.1f}",
         reason_en="dependency ratio is {value:.1f}",
+        reason_zh_zero="家庭中无需抚养的成员",
+        reason_en_zero="no dependent member",
         note="(children + members 60+) / max(members 18-59, 1)",
     ),
     _members(
@@ -126,7 +136,9 @@ FEATURES = (
         dtype="int",
         direction=1,
         reason_zh="近12个月家庭有 {value:d} 名成员去世",
-        reason_en="{value:d} member(s) of the household died in the last 12 months",
+        reason_en="{value:plural/member/members} of the household died in the last 12 months",
+        reason_zh_zero="近12个月无家庭成员去世",
+        reason_en_zero="no member died in the last 12 months",
         note="`death` events of the household in the registry",
     ),
 )

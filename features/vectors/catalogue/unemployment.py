@@ -19,7 +19,9 @@ FEATURES = (
         dtype="int",
         direction=1,
         reason_zh="家庭中有 {value:d} 人处于失业登记状态",
-        reason_en="{value:d} member(s) currently registered unemployed",
+        reason_en="{value:plural/member/members} registered unemployed",
+        reason_zh_zero="家庭中无人处于失业登记状态",
+        reason_en_zero="no member registered unemployed",
         note="registrations whose latest event is `baseline` or `registration`",
     ),
     Feature(
@@ -51,7 +53,9 @@ FEATURES = (
         sql=amount_sum("amount", "event = 'benefit_payment' AND event_date > {start}"),
         dtype="float",
         direction=1,
-        reason_zh="近3个月领取失业保险金 {value:,.0f} 元",
-        reason_en="CNY {value:,.0f} unemployment benefit paid in the last 3 months",
+        reason_zh="近3个月领取失业保险金 {value:yuan}",
+        reason_en="{value:yuan} of unemployment benefit paid in the last 3 months",
+        reason_zh_zero="近3个月未领取失业保险金",
+        reason_en_zero="no unemployment benefit paid in the last 3 months",
     ),
 )

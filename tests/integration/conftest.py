@@ -49,12 +49,13 @@ def tokens(service_settings) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def app(service_settings):
     from fastapi.testclient import TestClient
+    from support.bare_service import UNLIMITED
 
     from serving.app import create_app
     from serving.runtime.service import ServiceOptions
 
     # tokens re-checked on every request (no 2 s cache), so revocation shows at once
-    application = create_app(service_settings, ServiceOptions(token_cache_seconds=0))
+    application = create_app(service_settings, ServiceOptions(token_cache_seconds=0, **UNLIMITED))
     with TestClient(application):
         yield application
 

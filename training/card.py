@@ -133,8 +133,31 @@ def _data(info: Mapping[str, Any]) -> list[str]:
     data.pop("source", None)
     out += _pairs(data) + [""]
     if splits:
-        out += ["Splits:", "", *_table(splits, "split")]
+        out += ["Splits (the evaluated model):", "", *_table(splits, "split")]
+    out += _deployment(info.get("deployment"))
     return out
+
+
+def _deployment(dep: Mapping[str, Any] | None) -> list[str]:
+    """What the deployed model was trained and calibrated on, and how old that is."""
+    if not dep or not dep.get("refit"):
+        return ["The deployed model is the evaluated model (no refit).", ""]
+    train, calib = dep["training_window"], dep["calibration_window"]
+    return [
+        "**Deployed model: refit.** After selection, the chosen settings "
+        f"({_fmt(dep.get('trees'))} trees) were refit on every labelled month and calibrated on "
+        "the latest labelled window:",
+        "",
+        f"- Training window: {_fmt(train['first'])} to {_fmt(train['last'])} "
+        f"({_fmt(train['n_dates'])} as-of dates, {_fmt(train['rows'])} rows, "
+        f"{_fmt(train['positives'])} positives)",
+        f"- Calibration window: {_fmt(calib['first'])} to {_fmt(calib['last'])} "
+        f"({_fmt(calib['n_dates'])} as-of dates, {_fmt(calib['rows'])} rows; "
+        f"{_fmt(calib.get('households', ''))})",
+        f"- Data cutoff: {_fmt(dep.get('data_cutoff'))}; the latest labelled month is "
+        f"{_fmt(dep.get('age_months_at_cutoff'))} months older than the cutoff",
+        "",
+    ]
 
 
 def _label(info: Mapping[str, Any]) -> list[str]:
@@ -279,6 +302,9 @@ def render_model_card(info: Mapping[str, Any]) -> str:
             - ``fairness``: ``{"summary": str, "flagged": [dict], "groups": [dict], ...scalars}``;
               absent: the card says no report was supplied.
             - ``explanation``: ``{"method": str, "top_features": [dict]}`` (both optional).
+            - ``deployment``: the refit (:func:`training.refit.refit_for_deployment`): ``refit``,
+              ``trees``, ``training_window`` and ``calibration_window`` (``first``, ``last``,
+              ``n_dates``, ``rows``, ``positives``), ``data_cutoff``, ``age_months_at_cutoff``.
             - ``linkage``: scalars on link quality (e.g. ``low_confidence_share``).
             - ``limits``: extra limits (list of str).
 

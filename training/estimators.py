@@ -118,6 +118,10 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))
 
 
+MIN_PLATT_SLOPE = 1e-3
+"""Platt's slope never falls below this: calibration keeps every ranking."""
+
+
 class Calibrator:
     """A monotone map from the raw score (log-odds) to a probability, kept as plain numbers.
 
@@ -135,6 +139,12 @@ class Calibrator:
         if self.method == "platt":
             lr = LogisticRegression(C=1e6, max_iter=1000).fit(raw[:, None], y)
             self.a_, self.b_ = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+            if self.a_ < MIN_PLATT_SLOPE:
+                # a held-out set too small to show the signal must not reverse the ranking:
+                # keep it (a tiny positive slope) around the observed rate
+                rate = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+                self.a_ = MIN_PLATT_SLOPE
+                self.b_ = float(np.log(rate / (1 - rate)) - MIN_PLATT_SLOPE * np.median(raw))
         else:
             iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y)
             self.x_ = [float(v) for v in iso.X_thresholds_]
@@ -280,8 +290,10 @@ def fit_lightgbm(
     calibration: str = "platt",
     num_boost_round: int = NUM_BOOST_ROUND,
     early_stopping_rounds: int = EARLY_STOPPING_ROUNDS,
+    calibrate_on: pd.DataFrame | None = None,
 ) -> OutreachModel:
-    """Train on ``train``, stop early on ``valid`` (log-loss), calibrate on ``valid``.
+    """Train on ``train``, stop early on ``valid`` (log-loss), calibrate on ``calibrate_on``
+    (default ``valid``; the pipeline passes rows early stopping did not see).
 
     Args:
         train, valid: rows with the feature columns and a 0/1 ``label_col``.
@@ -299,9 +311,36 @@ def fit_lightgbm(
     booster, best = train_booster(
         X_train, y_train, X_valid, y_valid, p, list(cats), num_boost_round, early_stopping_rounds
     )
+    if calibrate_on is not None:
+        X_valid = model_matrix(calibrate_on, features, cats)
+        y_valid = calibrate_on[label_col].to_numpy(dtype=float)
     raw_valid = booster.predict(X_valid, raw_score=True)
     calibrator = Calibrator(calibration).fit(raw_valid, y_valid)
     return OutreachModel(booster, calibrator, features, p, best, FEATURE_SET_VERSION, cats)
+
+
+def refit_lightgbm(
+    train: pd.DataFrame,
+    calibrate_on: pd.DataFrame,
+    params: Mapping[str, Any],
+    trees: int,
+    *,
+    label_col: str = "label",
+    features: Sequence[str] = FEATURES_FOR_MODEL,
+    calibration: str = "platt",
+) -> OutreachModel:
+    """Refit with chosen settings: exactly ``trees`` trees on ``train`` (no early stopping),
+    calibrated on ``calibrate_on``."""
+    p = {**DEFAULT_PARAMS, **params}
+    X_train = model_matrix(train, features)
+    cats = _category_levels(X_train)
+    y_train = train[label_col].to_numpy(dtype=float)
+    dtrain = lgb.Dataset(X_train, y_train, categorical_feature=list(cats) or "auto")
+    booster = lgb.train(dict(p), dtrain, num_boost_round=max(1, int(trees)))
+    X_cal = model_matrix(calibrate_on, features, cats)
+    raw = booster.predict(X_cal, raw_score=True)
+    calibrator = Calibrator(calibration).fit(raw, calibrate_on[label_col].to_numpy(dtype=float))
+    return OutreachModel(booster, calibrator, features, p, int(trees), FEATURE_SET_VERSION, cats)
 
 
 # ---- baselines (the early-warning rules live in policies.early_warning)
@@ -366,7 +405,23 @@ class LogisticBaseline:
         _, self.C_, self.pipeline_ = best
         return self
 
+    def calibrate(self, frame: pd.DataFrame, y: np.ndarray, method: str = "platt"):
+        """Recalibrate on held-out rows the way the model is (a :class:`Calibrator` on the
+        logit of the fitted probability); ``predict_proba`` applies it from then on."""
+        self.calibrator_ = None
+        raw = _logit(self.predict_proba(frame))
+        self.calibrator_ = Calibrator(method).fit(raw, np.asarray(y, dtype=float))
+        return self
+
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """Probability of the label (one value per row)."""
+        """Probability of the label (one value per row), recalibrated when
+        :meth:`calibrate` was called."""
         X = model_matrix(frame, self.features, self.categories_)
-        return self.pipeline_.predict_proba(X)[:, 1]
+        p = self.pipeline_.predict_proba(X)[:, 1]
+        calibrator = getattr(self, "calibrator_", None)
+        return p if calibrator is None else calibrator.predict(_logit(p))
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    q = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
+    return np.log(q / (1 - q))

@@ -8,8 +8,10 @@ For a household in the snapshot of as-of date ``t`` the label is **1** when, in 
   alone does not count (it follows sudden events, not lasting hardship);
 - ``visits``: an outcome ``in_need``;
 
-recorded by the label cutoff (``recorded_date <= cutoff``, the last extract date of the accepted
-deliveries, :func:`label_cutoff`) and linked to a person who belongs to the household **at t**
+known by the label cutoff (its knowledge time — the later of ``recorded_date`` and its
+delivery's extract date, :func:`features.vectors.sources.known_date` — on or before the cutoff,
+the last extract date of the accepted deliveries, :func:`label_cutoff`) and linked to a person
+who belongs to the household **at t**
 (``links`` then :func:`features.linkage.households.membership_as_of` on ``t``: a member who
 moves after ``t`` still counts for the household they were in). Otherwise the label is **0** —
 unless the window has not been observed long enough: when ``t + horizon + p99 reporting delay``
@@ -17,13 +19,14 @@ unless the window has not been observed long enough: when ``t + horizon + p99 re
 :func:`reporting_delay_p99`) falls after the cutoff, late records may still arrive, so the label
 is **NaN** (unlabelled), not 0.
 
-Rows to train on and evaluate (:func:`label_population`): households not enrolled in dibao or
-tekun at ``t`` and with no visit outcome ``in_need`` in the 6 months before ``t`` — those are
-already known; the model looks for the others.
+Rows to train on and evaluate (:func:`label_population`): the households **listable for
+discovery** at ``t`` (:mod:`policies.population`: not enrolled in dibao or tekun, no recent
+in-need visit, no pending or granted application, not monitored) — the population the
+discovery lists are drawn from, so the model is trained and validated on the rows it ranks.
 
 Example:
     >>> labels = observable_labels(con, [date(2024, 6, 30)])  # doctest: +SKIP
-    >>> rows = snapshot[label_population(snapshot)]  # doctest: +SKIP
+    >>> rows = snapshot[label_population(snapshot, params)]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -38,7 +41,11 @@ import pandas as pd
 
 from core.months import shift_months
 from features.linkage.households import date_literal, membership_as_of
+from features.vectors.sources import known_date
 from features.warehouse import record_table
+from policies.parameters import ParameterSet, load_parameters
+from policies.population import DEFINITION as POPULATION
+from policies.population import listable_for_discovery
 
 HORIZON_MONTHS = 6
 LABEL_PROGRAMS = ("dibao", "tekun", "medical_assistance")
@@ -46,27 +53,25 @@ LABEL_PROGRAMS = ("dibao", "tekun", "medical_assistance")
 LABEL_EVENTS = ("enrolment_start", "approval")
 LABEL_VISIT_OUTCOMES = ("in_need",)
 EXCLUDE_FLAGS = ("enrolled_dibao", "enrolled_tekun", "visit_in_need_6m")
-"""Snapshot flags that take a household out of the population (already known to be in need)."""
+"""Snapshot flags left out of the model's inputs: constant in the discovery population."""
 LABEL_COLUMNS = ("household_id", "as_of", "label", "labelled")
 
 LABEL_DEFINITION = (
     "1 when, within 6 months after the as-of date, a member (by the household's membership on "
     "the as-of date) starts or is approved for dibao, tekun or medical assistance, or a visit "
     "finds the household in need, as recorded by the label cutoff; unlabelled (not 0) when the "
-    "window plus the p99 reporting delay runs past the cutoff. Population: households not "
-    "enrolled in dibao or tekun and with no 'in need' visit in the 6 months before."
+    "window plus the p99 reporting delay runs past the cutoff. Population: " + POPULATION
 )
 
 
-def label_population(snapshot: pd.DataFrame) -> pd.Series:
-    """Boolean mask of the snapshot rows to label: not in dibao/tekun, no recent in-need visit.
-
-    A missing flag counts as false (the build never leaves one missing).
+def label_population(
+    snapshot: pd.DataFrame, params: ParameterSet | None = None, as_of: date | None = None
+) -> pd.Series:
+    """Boolean mask of the snapshot rows to label: the discovery population
+    (:func:`policies.population.listable_for_discovery`; each row's ``as_of`` column is its
+    date unless ``as_of`` is given). A missing flag counts as false.
     """
-    keep = pd.Series(True, index=snapshot.index)
-    for col in EXCLUDE_FLAGS:
-        keep &= ~snapshot[col].fillna(False).astype(bool)
-    return keep
+    return listable_for_discovery(snapshot, params or load_parameters(), as_of)
 
 
 def _events_sql(cutoff: date) -> str:
@@ -78,12 +83,13 @@ def _events_sql(cutoff: date) -> str:
     return f"""
         SELECT l.person_id, e.event_date, e.recorded_date
         FROM (
-            SELECT 'civil_assistance' AS agency, record_id, event_date, recorded_date
-            FROM {record_table("civil_assistance")}
+            SELECT 'civil_assistance' AS agency, record_id, event_date,
+                   {known_date("a")} AS recorded_date
+            FROM {record_table("civil_assistance")} a
             WHERE program IN ({programs}) AND event IN ({events})
             UNION ALL
-            SELECT 'visits' AS agency, record_id, event_date, recorded_date
-            FROM {record_table("visits")}
+            SELECT 'visits' AS agency, record_id, event_date, {known_date("v")} AS recorded_date
+            FROM {record_table("visits")} v
             WHERE outcome IN ({outcomes})
         ) e
         JOIN links l ON l.agency = e.agency AND l.record_id = e.record_id

@@ -294,6 +294,17 @@ def run_artifact(store: Store, version: str, name: str) -> dict:
         return json.loads(p.read_text(encoding="utf-8"))
 
 
+def run_artifact_text(store: Store, version: str, path: str) -> str:
+    """The text of one artifact file logged with a version's run (e.g. the model card,
+    ``model_card/model_card.md``)."""
+    import mlflow
+
+    run_id = store.client().get_model_version(MODEL_NAME, str(version)).run_id
+    with tempfile.TemporaryDirectory() as tmp:
+        local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path, dst_path=tmp)
+        return Path(local).read_text(encoding="utf-8")
+
+
 def versions(store: Store) -> list[dict]:
     """Every registered version with its aliases and validation score."""
     client = store.client()

@@ -5,12 +5,15 @@ Steps of :func:`train_and_evaluate`:
 1. list the snapshots, build observable labels for their dates (warehouse opened read-only);
 2. keep the labelled dates, split them in time (:func:`training.splits.temporal_split`);
 3. read the snapshots of the split, keep the label population (:func:`label_population`);
-4. fit LightGBM (early stopping + calibration on valid) and the logistic baseline (on train);
+4. fit LightGBM and the logistic baseline on train (:func:`fit_models`): early stopping and
+   the logistic penalty on one half of the validation households, calibration of both (Platt)
+   and the champion comparison on the other half (cross-fitting, :func:`split_validation`);
 5. evaluate model, rules and logistic on test against the observable label;
 6. when the simulator's truth exists (``raw_dir/truth``; ``raw_dir`` defaults to the warehouse's
-   ``meta.raw_dir``), evaluate the same scores and the oracle ``p_onset_6m`` on the **same**
-   test rows judged by the truth (not in true hardship at t, complete future) against true onset,
-   with the share of silent onsets found, and the gap AUC(observable) - AUC(true onset);
+   ``meta.raw_dir``), evaluate the same scores and the oracle ``p_onset_6m`` against true onset:
+   ranking metrics on the test rows the truth can judge (not in true hardship at t, complete
+   future), lists at capacity cut on the whole test population (the deployable lists), with the
+   share of silent onsets found, and the gap AUC(observable) - AUC(true onset);
 7. fairness of the model's lists on test (observable label; and true onset when available).
 
 No MLflow here: the caller logs :class:`TrainResult`.
@@ -18,6 +21,7 @@ No MLflow here: the caller logs :class:`TrainResult`.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,8 +40,11 @@ from features.vectors.catalogue import FEATURE_SET_VERSION, KEYS
 from features.warehouse import connect
 from policies.early_warning import rules_baseline
 from policies.parameters import ParameterSet, load_parameters
+from policies.population import INPUTS as POPULATION_INPUTS
+from training.backtest import fairness_decomposition
+from training.definitions import DEFINITIONS
 from training.estimators import FEATURES_FOR_MODEL, LogisticBaseline, OutreachModel, fit_lightgbm
-from training.evaluation import evaluate_scores
+from training.evaluation import capacity_metrics, evaluate_scores
 from training.fairness import capacity_by_group
 from training.labels import (
     HORIZON_MONTHS,
@@ -65,7 +72,38 @@ class TrainResult:
     snapshot_ids: dict[str, str]
     label: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
-    valid_frame: pd.DataFrame | None = None  # the validation rows (to compare with a champion)
+    valid_frame: pd.DataFrame | None = None  # the calibration half of valid (champion comparison)
+    labels: pd.DataFrame | None = None  # every observable label (for the refit)
+    params: dict[str, Any] = field(default_factory=dict)
+    calibration: str = "platt"
+
+
+def split_validation(valid: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cross-fitting halves of the validation rows, by household (a stable hash of the key):
+    ``tune`` (early stopping, the logistic penalty) and ``calibrate`` (calibration of every
+    score, and the champion comparison, which is a ranking metric calibration cannot change).
+    A household is in the same half on every date."""
+    ids = valid["household_id"].astype(str)
+    half = ids.map(lambda k: hashlib.sha256(k.encode()).digest()[0] & 1).to_numpy()
+    return valid.loc[half == 0], valid.loc[half == 1]
+
+
+def fit_models(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    params: Mapping[str, Any],
+    calibration: str = "platt",
+) -> tuple[OutreachModel, LogisticBaseline]:
+    """LightGBM and the logistic baseline on ``train``: early stopping and the logistic penalty
+    on the ``tune`` half of ``valid``, both calibrated (the same way) on the other half
+    (:func:`split_validation`)."""
+    tune, calib = split_validation(valid)
+    model = fit_lightgbm(train, tune, params, calibration=calibration, calibrate_on=calib)
+    logistic = LogisticBaseline().fit(
+        train, train["label"].to_numpy(), tune, tune["label"].to_numpy()
+    )
+    logistic.calibrate(calib, calib["label"].to_numpy(), calibration)
+    return model, logistic
 
 
 def available_snapshots(snapshots_dir: Path) -> list[date]:
@@ -82,7 +120,7 @@ def available_snapshots(snapshots_dir: Path) -> list[date]:
 def load_snapshots(snapshots_dir: Path, dates: Iterable[date]) -> pd.DataFrame:
     """Keys and model features of the snapshots of ``dates``, ``as_of`` as ``datetime.date``."""
     cols = [k for k, _, _ in KEYS] + ["disabled_members", *FEATURES_FOR_MODEL]
-    cols += ["enrolled_dibao", "enrolled_tekun", "visit_in_need_6m"]
+    cols += [*POPULATION_INPUTS, "visit_in_need_6m", "visit_not_in_need_6m"]
     cols = list(dict.fromkeys(cols))
     frames = []
     for d in sorted(set(dates)):
@@ -108,13 +146,33 @@ def _scores(
     }
 
 
-def _truth_metrics(test: pd.DataFrame, scores: Mapping[str, np.ndarray]) -> dict:
+def _truth_metrics(
+    test: pd.DataFrame, scores: Mapping[str, np.ndarray], capacities: Iterable[float]
+) -> dict:
+    """Scores against true onset (:data:`training.definitions.DEFINITIONS` ``onset``).
+
+    Ranking and probability metrics use the judged rows (not in hardship at t, complete future);
+    the lists at capacity are cut on the **whole** test population — the deployable lists, in
+    which households already in hardship take places too — and their recall counts the judged
+    onsets they reach.
+    """
     rows = evaluation_rows(test).to_numpy()
     sub = test.loc[rows].reset_index(drop=True)
     sub["true_onset"] = sub["true_onset_6m"].astype(float)
     judged = {k: np.asarray(v)[rows] for k, v in scores.items()}
     judged["oracle"] = sub["p_onset_6m"].to_numpy(dtype=float)
-    return evaluate_scores(sub, judged, "true_onset", silent_col="silent_onset_6m")
+    out = evaluate_scores(sub, judged, "true_onset", capacities=capacities,
+                          silent_col="silent_onset_6m")  # fmt: skip
+    onset = (rows & test["true_onset_6m"].fillna(False).astype(bool).to_numpy()).astype(float)
+    silent_onset = rows & test["silent_onset_6m"].fillna(False).astype(bool).to_numpy()
+    full = dict(scores) | {"oracle": test["p_onset_6m"].to_numpy(dtype=float)}
+    for name, score in full.items():
+        out["scores"][name]["capacity"] = capacity_metrics(
+            test, np.asarray(score, dtype=float), onset, capacities, silent=silent_onset
+        )
+    out["definition"] = DEFINITIONS["onset"]
+    out["lists"] = "cut on the whole test population (deployable lists)"
+    return out
 
 
 def _goals(observed: dict, truth: dict | None, capacity: str = "0.05") -> dict:
@@ -194,7 +252,7 @@ def train_and_evaluate(
     split = temporal_split(labelled, horizon_months, test_dates=test_dates, valid_dates=valid_dates)
     used = [*split.train, *split.valid, *split.test]
     frame = load_snapshots(settings.snapshots_dir, used)
-    frame = frame.loc[label_population(frame)].merge(
+    frame = frame.loc[label_population(frame, policy)].merge(
         labels[["household_id", "as_of", "label"]], on=["household_id", "as_of"], how="left"
     )
     frame = frame.loc[frame["label"].notna()].reset_index(drop=True)
@@ -203,13 +261,8 @@ def train_and_evaluate(
     test = frame.loc[part == "test"].reset_index(drop=True)
 
     t1 = time.perf_counter()
-    model = fit_lightgbm(train, valid, params, calibration=calibration)
-    timings["lightgbm_s"] = time.perf_counter() - t1
-    t1 = time.perf_counter()
-    logistic = LogisticBaseline().fit(
-        train, train["label"].to_numpy(), valid, valid["label"].to_numpy()
-    )
-    timings["logistic_s"] = time.perf_counter() - t1
+    model, logistic = fit_models(train, valid, params, calibration)
+    timings["fit_s"] = time.perf_counter() - t1
 
     scores = _scores(model, logistic, test, policy)
     for name, s in scores.items():
@@ -226,7 +279,7 @@ def train_and_evaluate(
         pseudo = pseudonymizer_for(settings)
         tf = truth_frame(Path(raw_dir), pseudo, split.test, horizon_months)
         test = test.merge(tf, on=["household_id", "as_of"], how="left")
-        truth = _truth_metrics(test, scores)
+        truth = _truth_metrics(test, scores, capacities)
         judged = test.loc[evaluation_rows(test)].assign(
             true_onset=lambda d: d["true_onset_6m"].astype(float)
         )
@@ -234,6 +287,11 @@ def train_and_evaluate(
         metrics["fairness_truth"] = capacity_by_group(
             judged, "score_model", "true_onset", capacities=capacities, n_boot=n_boot
         )
+        onset = test["true_onset_6m"].fillna(False).astype(bool) & evaluation_rows(test)
+        metrics["fairness_decomposition"] = fairness_decomposition(
+            test.assign(true_onset=onset.astype(float)), "true_onset", n_boot=n_boot,
+            seed=settings.model.seed,
+        )  # fmt: skip
         metrics["gap"] = {
             "auc_observed": observed["scores"]["model"]["roc_auc"],
             "auc_true_onset": truth["scores"]["model"]["roc_auc"],
@@ -242,6 +300,10 @@ def train_and_evaluate(
             "observable_positive_rate": observed["prevalence"],
             "true_onset_rate": truth["prevalence"],
         }
+    if "fairness_decomposition" not in metrics:
+        metrics["fairness_decomposition"] = fairness_decomposition(
+            test, "label", n_boot=n_boot, seed=settings.model.seed
+        )
     metrics["goals"] = _goals(observed, truth)
     metrics["data"] = {
         "rows": {
@@ -283,5 +345,8 @@ def train_and_evaluate(
         snapshot_ids=snapshot_ids,
         label=label_info,
         timings=timings,
-        valid_frame=valid.reset_index(drop=True),
+        valid_frame=split_validation(valid)[1].reset_index(drop=True),
+        labels=labels,
+        params=dict(params),
+        calibration=calibration,
     )

@@ -19,9 +19,11 @@ from typing import Any
 from core.reports import report_json
 from core.settings import Settings
 from features.vectors.catalogue import FEATURE_SET_VERSION
+from policies.parameters import load_parameters
 from training import card, drift, explain, model_registry, plots
 from training.evaluation import pr_auc
 from training.pipeline import TrainResult, train_and_evaluate
+from training.refit import refit_for_deployment
 
 SHAP_SAMPLE = 3000
 """Households of the test split explained for the SHAP summary and global importance."""
@@ -32,6 +34,7 @@ class RunOutcome:
     result: TrainResult
     registered: model_registry.Registered
     report: dict[str, Any]
+    deployed: Any = None  # the refit OutreachModel that was registered
 
 
 def _champion_on_valid(store: model_registry.Store, result: TrainResult) -> float | None:
@@ -45,7 +48,9 @@ def _champion_on_valid(store: model_registry.Store, result: TrainResult) -> floa
     return pr_auc(valid["label"].to_numpy(), champion.predict_proba(valid))
 
 
-def card_info(result: TrainResult, version: str, run_id: str, importance) -> dict:
+def card_info(
+    result: TrainResult, version: str, run_id: str, importance, deployment: dict | None = None
+) -> dict:
     m = result.metrics
     observed = {k: _headline(v) for k, v in m["observed"]["scores"].items()}
     truth = m.get("truth")
@@ -56,7 +61,8 @@ def card_info(result: TrainResult, version: str, run_id: str, importance) -> dic
         "run_id": run_id,
         "feature_set_version": FEATURE_SET_VERSION,
         "model": {
-            "type": "LightGBM (binary), Platt-calibrated on the validation split",
+            "type": "LightGBM (binary), Platt-calibrated; evaluated as trained on the train "
+            "split, deployed as refit on every labelled month (see deployment)",
             "trees": result.model.best_iteration,
             "num_leaves": result.model.params.get("num_leaves"),
             "max_depth": result.model.params.get("max_depth"),
@@ -69,6 +75,7 @@ def card_info(result: TrainResult, version: str, run_id: str, importance) -> dic
             "rows": m["data"]["rows"],
         },
         "label": {**result.label, "gap": m.get("gap", "no ground truth on agency data")},
+        "deployment": deployment or {"refit": False},
         "metrics": {"observed": observed},
         "calibration": {
             name: {k: s.get(k) for k in ("brier", "ece", "calibration_slope")}
@@ -108,8 +115,11 @@ def _headline(s: dict) -> dict:
     }
 
 
-def artifacts(result: TrainResult, folder: Path) -> tuple[list[tuple[str, Path]], Any]:
-    """Draw and write every artifact of the run into ``folder``."""
+def artifacts(
+    result: TrainResult, folder: Path, deployed: Any = None
+) -> tuple[list[tuple[str, Path]], Any]:
+    """Draw and write every artifact of the run into ``folder`` (the drift reference is the
+    ``deployed`` model's, default the evaluated one)."""
     test = result.test_frame
     m = result.metrics
     out: dict[str, Path] = {}  # "<artifact folder>/<label>" -> file
@@ -149,8 +159,9 @@ def artifacts(result: TrainResult, folder: Path) -> tuple[list[tuple[str, Path]]
     ]  # fmt: skip
     (folder / "fairness.md").write_text(plots.fairness_markdown(fair_rows), encoding="utf-8")
     out["fairness"] = folder / "fairness.md"
-    X_all = result.model.matrix(test)
-    reference = drift.reference_distributions(X_all, test["score_model"].to_numpy())
+    scorer = deployed or result.model
+    X_all = scorer.matrix(test)
+    reference = drift.reference_distributions(X_all, scorer.predict_proba(test))
     (folder / "reference.json").write_text(report_json(reference), encoding="utf-8")
     out["reference"] = folder / "reference.json"
     return [(key.split("/")[0], path) for key, path in out.items()], importance
@@ -166,16 +177,23 @@ def train_and_register(settings: Settings, as_of_dates=None, progress=None) -> R
     say = progress or (lambda _m: None)
     say("labels, split, LightGBM, baselines, evaluation")
     result = train_and_evaluate(settings, as_of_dates)
+    say("refit on every labelled month, calibrated on the latest window")
+    deployed, deployment = refit_for_deployment(
+        settings, result, load_parameters(settings.params_dir)
+    )
     config_hash = settings.config_hash("model")
     store = model_registry.Store.for_settings(settings)
     valid = result.valid_frame
-    new_valid = pr_auc(valid["label"].to_numpy(), result.model.predict_proba(valid))
+    # the refit candidate against the champion (also refit) on the same rows: both have seen
+    # every labelled month, so this keeps a no better model from replacing the champion; the
+    # out-of-sample comparison is the rolling-origin evaluation (serving.batch.stage)
+    new_valid = pr_auc(valid["label"].to_numpy(), deployed.predict_proba(valid))
     say("comparing with the champion")
     old_valid = _champion_on_valid(store, result)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         say("plots, SHAP summary, fairness, reference distributions")
-        files, importance = artifacts(result, folder)
+        files, importance = artifacts(result, folder, deployed)
         report = {
             "generated_at": datetime.now(UTC).isoformat(),
             "config_hash": config_hash,
@@ -184,24 +202,27 @@ def train_and_register(settings: Settings, as_of_dates=None, progress=None) -> R
             "label": result.label,
             "metrics": result.metrics,
             "validation": {"model_pr_auc": new_valid, "champion_pr_auc": old_valid},
+            "deployment": deployment,
             "timings": result.timings,
         }
         (folder / "evaluation.json").write_text(report_json(report), encoding="utf-8")
         files.append(("reports", folder / "evaluation.json"))
         card_path = folder / "model_card.md"
         card_path.write_text(
-            card.render_model_card(card_info(result, "(registering)", "", importance)),
+            card.render_model_card(card_info(result, "(registering)", "", importance, deployment)),
             encoding="utf-8",
         )
         files.append(("model_card", card_path))
         params = {
-            **{f"lgb.{k}": v for k, v in result.model.params.items()},
+            **{f"lgb.{k}": v for k, v in deployed.params.items()},
             "feature_set_version": FEATURE_SET_VERSION,
             "config_hash": config_hash,
             "snapshot_ids": list(result.snapshot_ids.values()),
             "split": result.split.to_dict(),
             "horizon_months": result.label["horizon_months"],
             "best_iteration": result.model.best_iteration,
+            "refit_training_window": deployment["training_window"],
+            "refit_calibration_window": deployment["calibration_window"],
         }
         example = valid.head(5)[_input_columns(valid)]
         # integers as floats: a missing value at scoring time must not break the signature
@@ -209,7 +230,7 @@ def train_and_register(settings: Settings, as_of_dates=None, progress=None) -> R
         say("logging to MLflow and registering")
         registered = model_registry.log_and_register(
             store,
-            result.model,
+            deployed,
             params=params,
             metrics={k: v for k, v in result.metrics.items() if k != "fairness"},
             tags={
@@ -219,14 +240,14 @@ def train_and_register(settings: Settings, as_of_dates=None, progress=None) -> R
             },
             artifacts=files,
             input_example=example,
-            example_output=result.model.predict_proba(example),
+            example_output=deployed.predict_proba(example),
             validation_score=new_valid,
             challenger_beats=None if old_valid is None else bool(new_valid > old_valid),
         )
         # the card names the version it describes
         card_path.write_text(
             card.render_model_card(
-                card_info(result, registered.version, registered.run_id, importance)
+                card_info(result, registered.version, registered.run_id, importance, deployment)
             ),
             encoding="utf-8",
         )
@@ -237,7 +258,7 @@ def train_and_register(settings: Settings, as_of_dates=None, progress=None) -> R
         "reason": registered.reason,
         "run_id": registered.run_id,
     }
-    return RunOutcome(result, registered, report)
+    return RunOutcome(result, registered, report, deployed)
 
 
 def _input_columns(frame) -> list[str]:

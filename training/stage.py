@@ -49,6 +49,8 @@ class TrainReport:
 
     Attributes:
         registered: ``version``, ``alias`` (champion or challenger), ``reason``, ``run_id``.
+        deployment: what the registered (refit) model was trained and calibrated on
+            (:func:`training.refit.refit_for_deployment`).
     """
 
     generated_at: str
@@ -60,6 +62,7 @@ class TrainReport:
     validation: dict[str, Any]
     timings: dict[str, float]
     registered: dict[str, Any]
+    deployment: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -12,6 +12,7 @@ Columns of :func:`truth_frame`:
 - ``p_onset_6m``: the oracle's probability of that, from the full true state at t;
 - ``in_hardship``: hardship at t; ``complete_future``: months t+1..t+6 were simulated;
 - ``silent``: at t in hardship, not enrolled in dibao/tekun and no application in 12 months;
+- ``enrolled``: enrolled in dibao or tekun at t; ``applied_12m``: an application in 12 months;
 - ``silent_onset_6m``: a true onset in t+1..t+6 and silent in some month of that window — the
   households the observable label misses, whose share found by a list is reported.
 
@@ -42,6 +43,8 @@ TRUTH_COLUMNS = (
     "complete_future",
     "silent",
     "silent_onset_6m",
+    "enrolled",
+    "applied_12m",
 )
 HORIZON = 6
 
@@ -83,7 +86,8 @@ def truth_frame(
     """
     raw_dir = Path(raw_dir)
     start = start_month(raw_dir)
-    cols = ["household_id", "month", "onset", "hardship", "p_onset_6m", "complete_future", "silent"]
+    cols = ["household_id", "month", "onset", "hardship", "p_onset_6m", "complete_future",
+            "silent", "enrolled_dibao", "enrolled_tekun", "applied_12m"]  # fmt: skip
     hm = pq.read_table(raw_dir / "truth" / "household_months.parquet", columns=cols).to_pandas()
     hm["true_onset_6m"] = future_onset(hm, horizon_months)
     hm["silent_onset_6m"] = hm["true_onset_6m"].to_numpy() & _future_any(
@@ -103,6 +107,8 @@ def truth_frame(
             "complete_future": rows["complete_future"].to_numpy(dtype=bool),
             "silent": rows["silent"].to_numpy(dtype=bool),
             "silent_onset_6m": rows["silent_onset_6m"].to_numpy(dtype=bool),
+            "enrolled": (rows["enrolled_dibao"] | rows["enrolled_tekun"]).to_numpy(dtype=bool),
+            "applied_12m": rows["applied_12m"].to_numpy(dtype=bool),
         }
     )
     return out.sort_values(["as_of", "household_id"], kind="stable").reset_index(drop=True)

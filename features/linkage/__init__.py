@@ -15,9 +15,11 @@
    records linked to each other at the threshold form new persons; a record that matches
    nobody becomes its own person (method ``singleton``, flagged), never dropped.
 
-Each link has an ``evidence_date``: the day from which the data that made it was on record
-(the later of the record's own recorded date and the first recording of the matched profile).
-The feature build uses a link only from that day, so a later record cannot reach back.
+Each link has an ``evidence_date``: the day from which the data that made it was known
+(the later of the record's own knowledge time and the first knowledge of the matched profile;
+a record's **knowledge time** is the later of its recorded date and the extract date of the
+delivery that brought it). The feature build uses a link only from that day, so a later record
+— or a record that arrived in a later delivery — cannot reach back.
 
 Modules: :mod:`~features.linkage.comparisons` (normalization, comparisons, blocking),
 :mod:`~features.linkage.model` (thresholds, training), :mod:`~features.linkage.resolve` (the run

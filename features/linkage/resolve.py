@@ -134,10 +134,16 @@ def link(
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE recs AS
-        SELECT p.agency, p.record_id, p.recorded_date, p.person_key, p.id_invalid,
+        SELECT p.agency, p.record_id,
+               -- knowledge time: a record is known once recorded and delivered
+               greatest(p.recorded_date, coalesce(d.extract_date, p.recorded_date))
+                   AS recorded_date,
+               p.person_key, p.id_invalid,
                n.name_norm, n.surname, p.birth_date, p.sex, p.village_code AS address,
                p.entity_key
         FROM person_records p LEFT JOIN name_map n USING (name)
+        LEFT JOIN (SELECT delivery_id, max(extract_date) AS extract_date
+                   FROM deliveries GROUP BY delivery_id) d USING (delivery_id)
         """
     )
     # profiles of persons known by ID, and the unresolved records, in one table

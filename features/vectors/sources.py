@@ -59,6 +59,13 @@ HELPERS: dict[str, dict[str, str]] = {
 """Row source -> the build's own aggregates over it (templates like feature SQL)."""
 
 
+def known_date(alias: str) -> str:
+    """SQL of a record's **knowledge time**: the later of its recorded date and the extract date
+    of the delivery that brought it (a record recorded in June but delivered with July's
+    extract is not known before July's extract date)."""
+    return f"greatest({alias}.recorded_date, coalesce({alias}.extract_date, {alias}.recorded_date))"
+
+
 class Sources:
     """The source queries of one as-of date, over a members table."""
 
@@ -81,8 +88,9 @@ class Sources:
     ) -> str:
         """Visible rows of an agency with their person (and household when ``attributed``).
 
-        Visible: recorded and happened by as-of, link known by as-of; ``since`` keeps event
-        dates within the last ``since`` months.
+        Visible: known (:func:`known_date`: recorded, and its delivery extracted) and
+        happened by as-of, link known by as-of; ``since`` keeps event dates within the last
+        ``since`` months.
         """
         low = f" AND r.event_date > {self.ago[since]}" if since else ""
         member = f"JOIN {self.members} m ON m.person_id = l.person_id" if attributed else ""
@@ -92,7 +100,7 @@ class Sources:
             FROM {record_table(agency)} r
             JOIN links l ON l.agency = '{agency}' AND l.record_id = r.record_id
             {member}
-            WHERE r.recorded_date <= {self.A} AND r.event_date <= {self.A}
+            WHERE {known_date("r")} <= {self.A} AND r.event_date <= {self.A}
               AND l.evidence_date <= {self.A}{low}"""
 
     def latest(self, agency: str, cols: str, key: str, where: str = "TRUE") -> str:

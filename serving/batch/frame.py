@@ -20,6 +20,7 @@ from features.eligibility.engine import EligibilityResult, evaluate
 from features.eligibility.trace import household_trace, param_namespace
 from policies.early_warning import RULES, rule_flags
 from policies.parameters import ParameterSet
+from policies.population import PROGRAM_GAP_PROGRAMS, PROGRAM_GAP_SHARE, segments
 from policies.tristate import STATUS_NAMES
 from serving.batch.priority import ListSpec, build_lists, gap_value, new_warning, priority
 from training.estimators import OutreachModel
@@ -64,9 +65,13 @@ class ScoredSnapshot:
         households: one row per household (snapshot order): ``household_id``,
             ``township_code``, ``village_code``, ``score``, ``raw_score``, ``band``,
             ``gap_value``, ``priority``, ``warning_bits``, ``low_confidence_link``,
-            ``listable``, ``suppressed``.
+            ``segment`` (:data:`policies.population.SEGMENTS`), ``suppressed``, ``listable``
+            (discovery population and not suppressed), ``program_gap`` (enrolled, a likely gap
+            in a program of :data:`policies.population.PROGRAM_GAP_PROGRAMS`, not suppressed)
+            and ``program_gap_value``.
         eligibility: the engine's result (int8 matrices, same row order).
-        lists: the list entries (see :func:`serving.batch.priority.build_lists`).
+        lists: the list entries, with their ``path`` (see
+            :func:`serving.batch.priority.build_lists`).
         explanations: household id -> explanation (SHAP, top reasons) for listed households.
         traces: household id -> eligibility trace lines (dicts) for listed households.
     """
@@ -102,6 +107,17 @@ def _suppressed(
     return hit & ~fresh
 
 
+def program_gap(result: EligibilityResult, segment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Enrolled households with a likely gap in a program-gap program, and the value of those
+    gaps (:func:`serving.batch.priority.gap_value` over those programs only)."""
+    codes = list(result.program_codes)
+    cols = [codes.index(c) for c in PROGRAM_GAP_PROGRAMS if c in codes]
+    sub = np.asarray(result.gap)[:, cols]
+    likely = np.where(sub == 2, 2, 0).astype(np.int8)
+    value = gap_value(likely, [codes[j] for j in cols])
+    return (np.asarray(segment) == "enrolled") & (value > 0), value
+
+
 def compute(
     frame: pd.DataFrame,
     model: OutreachModel,
@@ -134,6 +150,8 @@ def compute(
     prio = priority(p, gaps)
     bits = warning_bits(frame, params, as_of)
     suppressed = _suppressed(frame, bits, not_in_need or {})
+    segment = segments(frame, params, as_of).to_numpy()
+    gap_path, gap_path_value = program_gap(result, segment)
     households = pd.DataFrame(
         {
             "household_id": frame["household_id"].astype(str).to_numpy(),
@@ -146,12 +164,15 @@ def compute(
             "priority": prio,
             "warning_bits": bits,
             "low_confidence_link": frame["low_confidence_link"].fillna(False).to_numpy(bool),
+            "segment": segment,
             "suppressed": suppressed,
-            "listable": ~suppressed,
+            "listable": (segment == "discovery") & ~suppressed,
+            "program_gap": gap_path & ~suppressed,
+            "program_gap_value": gap_path_value,
         }
     )
     say("lists")
-    lists = build_lists(households, spec)
+    lists = build_lists(households, spec, float(params.get(PROGRAM_GAP_SHARE, as_of)))
     listed = np.flatnonzero(households["household_id"].isin(set(lists["household_id"])))
     say(f"explaining {len(listed):,} listed households")
     explained = explain_households(

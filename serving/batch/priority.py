@@ -29,8 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-PRIORITY_VERSION = "1.0"
-"""Bumped whenever the formula, the weights or the families change."""
+PRIORITY_VERSION = "1.1"
+"""Bumped whenever the formula, the weights, the families or who may be listed change
+(1.1: discovery lists hold only the discovery population; enrolled households enter through the
+marked program-gap path; :mod:`policies.population`)."""
 
 GAP_CREDIT = {2: 1.0, 1: 0.5, 0: 0.0}
 """Credit per gap kind: 2 likely and not receiving, 1 needs verification and not receiving."""
@@ -62,6 +64,17 @@ PURPOSE = (
     "a ground to reduce, suspend or reclaim a benefit."
 )
 """The purpose stated with every list and export."""
+
+PROGRAM_GAP_PURPOSE = (
+    "Program gap (项目缺口): the household already receives dibao or tekun; proposed visit to "
+    "offer a program it likely qualifies for and does not receive. For proposing help only: "
+    "never a ground to reduce, suspend or reclaim a benefit."
+)
+"""The purpose stated with a program-gap entry (it marks the path on the stored list entry)."""
+
+PATHS = ("discovery", "program_gap")
+"""How an entry reached a list: the discovery ranking (or its exploration draw) or the
+program-gap path."""
 
 SUPPRESS_MONTHS = 6
 """A visit that found no need keeps a household off lists this long, unless a warning fires."""
@@ -157,49 +170,86 @@ def _n_explore(size: int, share: float, rng: np.random.Generator) -> int:
     return int(np.floor(x) + (rng.random() < x - np.floor(x)))
 
 
-def build_lists(frame: pd.DataFrame, spec: ListSpec) -> pd.DataFrame:
+def program_gap_places(size: int, share: float) -> int:
+    """The most places of a list of ``size`` that program-gap entries may take."""
+    return int(np.floor(size * share + 1e-9))
+
+
+def build_lists(
+    frame: pd.DataFrame, spec: ListSpec, program_gap_share: float = 0.0
+) -> pd.DataFrame:
     """Visit lists for every jurisdiction.
+
+    Each list of ``size`` places (:meth:`ListSpec.size`) holds, in rank order:
+
+    1. the **discovery** entries: the ``listable`` households by priority (ties by score, then
+       household key);
+    2. the **program-gap** entries: up to ``floor(size x program_gap_share)`` households with
+       ``program_gap`` true, by ``program_gap_value`` (ties by household key); places they do
+       not fill go to discovery;
+    3. the **exploration** entries: drawn at random from the ``listable`` households not
+       otherwise listed.
 
     Args:
         frame: one row per household with ``household_id``, ``township_code``,
-            ``village_code``, ``priority``, ``score`` and ``listable`` (False keeps a household
-            off the list, e.g. a recent visit found no need).
+            ``village_code``, ``priority``, ``score`` and ``listable`` (the discovery
+            population, not kept off by a recent visit); optionally ``program_gap`` (bool) and
+            ``program_gap_value``.
         spec: list sizes and the exploration share.
+        program_gap_share: the program-gap path's largest share of each list.
 
     Returns:
         One row per list entry: ``jurisdiction_code``, ``household_id``, ``rank`` (1 = visit
-        first; exploration entries follow the ranked ones), ``exploration``, ``capacity``.
-        Ties in priority are broken by score, then household key, so lists are stable.
+        first), ``exploration``, ``capacity``, ``path`` (:data:`PATHS`).
     """
     code_col = f"{spec.level}_code"
-    cols = ["jurisdiction_code", "household_id", "rank", "exploration", "capacity"]
+    cols = ["jurisdiction_code", "household_id", "rank", "exploration", "capacity", "path"]
+    frame = frame.loc[frame[code_col].notna()]
     if frame.empty:
         return pd.DataFrame(columns=cols)
-    ordered = frame.sort_values(
-        [code_col, "priority", "score", "household_id"],
-        ascending=[True, False, False, True],
-        kind="mergesort",
-    )
+    ids = frame["household_id"].astype(str).to_numpy()
+    _, id_rank = np.unique(ids, return_inverse=True)
+    code_names, code_of = np.unique(frame[code_col].astype(str).to_numpy(), return_inverse=True)
+    prio = frame["priority"].to_numpy(dtype=float)
+    score = frame["score"].to_numpy(dtype=float)
+    listable = frame["listable"].to_numpy(dtype=bool)
+    has_gap = "program_gap" in frame.columns
+    gap = frame["program_gap"].to_numpy(dtype=bool) if has_gap else np.zeros(len(ids), bool)
+    gap_value = frame["program_gap_value"].to_numpy(dtype=float) if has_gap else np.zeros(len(ids))
+    # priority desc, score desc, key asc (NaN last), then stable by jurisdiction
+    ranked = np.lexsort((id_rank, -score, -prio))
+    ranked = ranked[np.argsort(code_of[ranked], kind="stable")]
+    bounds = np.r_[0, np.cumsum(np.bincount(code_of, minlength=len(code_names)))]
     parts = []
-    for code, group in ordered.groupby(code_col, sort=True, dropna=True):
-        size = spec.size(len(group))
+    for k, code in enumerate(code_names):
+        rows = ranked[bounds[k] : bounds[k + 1]]
+        size = spec.size(len(rows))
         rng = _rng(spec.seed, str(code))
         n_explore = _n_explore(size, spec.exploration_share, rng)
-        candidates = group.loc[group["listable"].astype(bool)]
-        top = candidates.head(size - n_explore)
-        rest = candidates.loc[~candidates["household_id"].isin(top["household_id"])]
-        rest = rest.sort_values("household_id", kind="mergesort")
+        g = rows[gap[rows]]
+        g = g[np.lexsort((id_rank[g], -gap_value[g]))]
+        g = g[: min(program_gap_places(size, program_gap_share), size - n_explore)]
+        candidates = rows[listable[rows]]
+        top = candidates[: max(size - n_explore - len(g), 0)]
+        rest = candidates[len(top) :]
+        rest = rest[np.argsort(id_rank[rest], kind="stable")]
         n_explore = min(n_explore, len(rest))
-        explore = rest.iloc[np.sort(rng.choice(len(rest), size=n_explore, replace=False))]
-        ids = np.concatenate([top["household_id"].to_numpy(), explore["household_id"].to_numpy()])
+        explore = rest[np.sort(rng.choice(len(rest), size=n_explore, replace=False))]
+        chosen = np.concatenate([top, g, explore])
+        n_top, n_gap = len(top), len(g)
         parts.append(
             pd.DataFrame(
                 {
                     "jurisdiction_code": str(code),
-                    "household_id": ids,
-                    "rank": np.arange(1, len(ids) + 1, dtype=np.int32),
-                    "exploration": np.r_[np.zeros(len(top), bool), np.ones(n_explore, bool)],
+                    "household_id": ids[chosen],
+                    "rank": np.arange(1, len(chosen) + 1, dtype=np.int32),
+                    "exploration": np.r_[np.zeros(n_top + n_gap, bool), np.ones(n_explore, bool)],
                     "capacity": np.int32(size),
+                    "path": np.r_[
+                        np.full(n_top, "discovery", object),
+                        np.full(n_gap, "program_gap", object),
+                        np.full(n_explore, "discovery", object),
+                    ],
                 }
             )
         )

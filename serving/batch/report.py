@@ -5,9 +5,15 @@ workspace whose raw folder holds the simulator's truth it adds:
 
 - precision and recall of "likely qualifies" (and of "likely or needs verification") for the
   minimum living allowance against true eligibility (:mod:`training.eligibility_eval`);
-- how many **silent** households (in true hardship, not enrolled, no application in 12 months)
-  the visit lists reach, beside lists of the same sizes built from the early-warning rules
-  alone (ranked by :func:`policies.early_warning.rules_baseline`), and the ratio of the two.
+- how many **silent** households (:func:`training.definitions.silent`) the visit lists reach,
+  beside rules lists built under the same conditions (same population, suppression, program-gap
+  entries, sizes and exploration; ranked by :func:`policies.early_warning.rules_baseline`);
+- ``lists_evaluation``: :func:`serving.batch.list_evaluation.evaluate_lists` — undiscovered
+  need found, need found, onset recall and the list's composition, for our lists and the rules
+  lists, with bootstrap intervals that rebuild the lists in every resample.
+
+The population the lists are drawn from (:mod:`policies.population`) is reported in every run
+(``population``): households per segment, the known ones counted apart.
 
 The truth is read here for evaluation only; nothing that scores or lists reads it.
 """
@@ -24,9 +30,20 @@ import pandas as pd
 from features.pseudonym import Pseudonymizer
 from policies.early_warning import rules_baseline
 from policies.parameters import ParameterSet
+from policies.population import DEFINITION as POPULATION
+from policies.population import PROGRAM_GAP_SHARE
 from serving.batch.frame import ScoredSnapshot
+from serving.batch.list_evaluation import composition, evaluate_lists
+from serving.batch.priority import ListSpec, build_lists
+from training.definitions import DEFINITIONS, RECORD_INPUTS, silent
 from training.eligibility_eval import eligibility_truth, score_result
 from training.truth import has_truth, truth_frame
+
+N_BOOT = 100
+"""Bootstrap resamples of the list evaluation of a scoring run."""
+MAX_BOOT_HOUSEHOLDS = 200_000
+"""Above this many households a scoring run reports the list evaluation without intervals
+(each resample rebuilds every list; the 6-month evaluation has them)."""
 
 
 def eligibility_counts(scored: ScoredSnapshot) -> dict[str, dict[str, int]]:
@@ -44,28 +61,10 @@ def list_summary(scored: ScoredSnapshot) -> dict[str, Any]:
         "entries": int(len(lists)),
         "exploration_entries": int(lists["exploration"].sum()),
         "exploration_share": float(lists["exploration"].mean()) if len(lists) else 0.0,
+        "program_gap_entries": int((lists["path"] == "program_gap").sum()) if len(lists) else 0,
         "listed_with_gap": int((gap_any & listed.to_numpy()).sum()),
         "suppressed_after_visit": int(scored.households["suppressed"].sum()),
     }
-
-
-def rules_lists(
-    frame: pd.DataFrame, lists: pd.DataFrame, code_col: str, params: ParameterSet, as_of: date
-) -> set[str]:
-    """Households a list built from the early-warning rules would hold, with the same sizes
-    per jurisdiction as ``lists`` (ties broken by household key)."""
-    ranked = pd.DataFrame(
-        {
-            "household_id": frame["household_id"].astype(str).to_numpy(),
-            "code": frame[code_col].astype(str).to_numpy(),
-            "rules": rules_baseline(frame, params, as_of),
-        }
-    ).sort_values(["code", "rules", "household_id"], ascending=[True, False, True])
-    sizes = lists.groupby("jurisdiction_code").size()
-    out: set[str] = set()
-    for code, group in ranked.groupby("code", sort=True):
-        out.update(group["household_id"].head(int(sizes.get(code, 0))))
-    return out
 
 
 def truth_section(
@@ -74,8 +73,9 @@ def truth_section(
     raw_dir: Path | None,
     pseudonymizer: Pseudonymizer,
     as_of: date,
-    level: str,
+    spec: ListSpec,
     params: ParameterSet,
+    n_boot: int = N_BOOT,
 ) -> dict[str, Any] | None:
     """The simulated-data figures (see the module docstring), or None without a truth."""
     if not has_truth(raw_dir):
@@ -83,24 +83,50 @@ def truth_section(
     assert raw_dir is not None
     elig = score_result(scored.eligibility, eligibility_truth(raw_dir, pseudonymizer, [as_of]))
     truth = truth_frame(raw_dir, pseudonymizer, [as_of])
-    silent = set(truth.loc[truth["silent"], "household_id"])
+    h = scored.households
+    records = frame[["household_id", *RECORD_INPUTS]].assign(
+        household_id=lambda d: d["household_id"].astype(str)
+    )
+    judged = h[["household_id"]].merge(records, on="household_id", how="left")
+    judged = judged.merge(truth.drop(columns=["as_of"]), on="household_id", how="left")
+    rules = rules_baseline(frame, params, as_of)
+    share = float(params.get(PROGRAM_GAP_SHARE, as_of))
+    if len(h) > MAX_BOOT_HOUSEHOLDS:
+        n_boot = 0
+    evaluation = evaluate_lists(
+        h, judged, rules, spec, share, lists=scored.lists, n_boot=n_boot, seed=spec.seed
+    )
+    ours, by_rules = evaluation["ours"]["all"], evaluation["rules"]["all"]
+    silent_ids = set(h["household_id"][silent(judged)])
     lists = scored.lists
-    ours = set(lists["household_id"])
-    ranked = set(lists.loc[~lists["exploration"], "household_id"])
-    rules = rules_lists(frame, lists, f"{level}_code", params, as_of)
-    reached = len(ours & silent)
-    by_rules = len(rules & silent)
+    reached = len(set(lists["household_id"]) & silent_ids)
+    ranked = set(lists.loc[~lists["exploration"] & (lists["path"] == "discovery"), "household_id"])
+    rules_reached = _rules_silent(silent_ids, h, rules, spec, share)
     return {
         "eligibility": elig,
-        "silent_households": len(silent),
+        "silent_definition": DEFINITIONS["silent"],
+        "silent_households": len(silent_ids),
         "silent_reached": {
             "lists": reached,
-            "lists_ranked_part": len(ranked & silent),
-            "rules_lists": by_rules,
-            "ratio_vs_rules": reached / by_rules if by_rules else None,
-            "list_entries": len(ours),
+            "lists_ranked_part": len(ranked & silent_ids),
+            "rules_lists": rules_reached,
+            "ratio_vs_rules": reached / rules_reached if rules_reached else None,
+            "list_entries": len(lists),
         },
+        "undiscovered_need_found": {
+            "lists": ours["undiscovered_need"],
+            "rules_lists": by_rules["undiscovered_need"],
+        },
+        "lists_evaluation": evaluation,
     }
+
+
+def _rules_silent(
+    silent_ids: set[str], h: pd.DataFrame, rules: np.ndarray, spec: ListSpec, share: float
+) -> int:
+    """Silent households on the rules lists built under the same conditions as ours."""
+    lists = build_lists(h.assign(priority=rules, score=rules), spec, share)
+    return len(set(lists["household_id"]) & silent_ids)
 
 
 def goals(truth: dict[str, Any] | None) -> dict[str, Any]:
@@ -126,7 +152,7 @@ def report(
     frame: pd.DataFrame | None,
     raw_dir: Path | None,
     pseudonymizer: Pseudonymizer | None,
-    level: str,
+    spec: ListSpec,
     params: ParameterSet,
 ) -> dict[str, Any]:
     """The JSON report of a run (``scored`` is None when the run was already complete)."""
@@ -135,11 +161,15 @@ def report(
         return out
     out["eligibility"] = eligibility_counts(scored)
     out["lists"] = list_summary(scored)
+    out["population"] = {
+        "definition": POPULATION,
+        **composition(scored.households, scored.lists),
+    }
     out["scores"] = {
         "mean": float(np.mean(scored.households["score"])),
         "bands": scored.households["band"].value_counts().to_dict(),
     }
-    truth = truth_section(scored, frame, raw_dir, pseudonymizer, outcome["as_of"], level, params)
+    truth = truth_section(scored, frame, raw_dir, pseudonymizer, outcome["as_of"], spec, params)
     if truth is not None:
         out["truth"] = truth
         out["goals"] = goals(truth)

@@ -41,7 +41,13 @@ from features.vectors.build import read_snapshot_metadata, snapshot_path
 from policies.parameters import load_parameters
 from serving.batch.corrections import apply_corrections, digest, mark_applied, standing_corrections
 from serving.batch.frame import ScoredSnapshot, compute, programs_summary
-from serving.batch.priority import PRIORITY_VERSION, PURPOSE, SUPPRESS_MONTHS, ListSpec
+from serving.batch.priority import (
+    PRIORITY_VERSION,
+    PROGRAM_GAP_PURPOSE,
+    PURPOSE,
+    SUPPRESS_MONTHS,
+    ListSpec,
+)
 from serving.store import db
 from serving.store.tables import eligibility, list_entries, score_runs, scores, visit_outcomes
 from training import model_registry
@@ -187,7 +193,7 @@ def _list_rows(s: ScoredSnapshot, run: str, version: str):
             "model_version": version,
             "exploration": bool(e.exploration),
             "capacity": int(e.capacity),
-            "purpose": PURPOSE,
+            "purpose": PROGRAM_GAP_PURPOSE if e.path == "program_gap" else PURPOSE,
         }
 
 

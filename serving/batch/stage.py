@@ -116,5 +116,72 @@ def run(
             raw_dir = raw_dir_from_meta(con)
         pseudonymizer = pseudonymizer_for(settings)
     params = load_parameters(settings.params_dir)
-    data = report(outcome.scored, run_row, frame, raw_dir, pseudonymizer, spec.level, params)
+    data = report(outcome.scored, run_row, frame, raw_dir, pseudonymizer, spec, params)
     return ScoreReport(data["run"], {k: v for k, v in data.items() if k != "run"})
+
+
+EVALUATE = "evaluate"
+"""Report folder of :func:`run_evaluation` (``data/reports/evaluate/latest.json``)."""
+
+
+@dataclass(frozen=True)
+class EvaluationOptions:
+    """The rolling-origin evaluation: how many test months and bootstrap resamples.
+
+    Attributes:
+        months: test months of the rolling origin (at least 6).
+        n_boot: bootstrap resamples of every interval.
+    """
+
+    months: int = 6
+    n_boot: int = 200
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """Figures over the rolling origin's test months, each with a 95 % interval.
+
+    Attributes:
+        origins: per test month, its training, validation and test windows.
+        models: :func:`training.backtest.backtest` (scores, calibration, fairness).
+        lists: :func:`serving.batch.backtest.backtest_lists` (simulated data only).
+    """
+
+    origins: dict[str, Any]
+    models: dict[str, Any]
+    lists: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"origins": self.origins, "models": self.models, "lists": self.lists}
+
+
+def run_evaluation(
+    settings: Settings,
+    options: EvaluationOptions,
+    progress: Callable[[str], None] | None = None,
+) -> EvaluationReport:
+    """Rolling-origin evaluation of the model and of the lists it would produce.
+
+    Raises:
+        ConfigError: fewer than 6 test months asked, or too few labelled dates.
+    """
+    from pathlib import Path
+
+    from serving.batch.backtest import backtest_lists
+    from training.backtest import backtest
+    from training.rolling import rolling_origin
+    from training.truth import has_truth
+
+    if options.months < 6:
+        raise ConfigError("a rolling-origin evaluation needs at least 6 test months")
+    if not settings.warehouse_path.exists():
+        raise ConfigError(f"no warehouse at {settings.warehouse_path}; run `outreach ingest`")
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        raw_dir = raw_dir_from_meta(con)
+    origins, info = rolling_origin(settings, options.months, progress=progress)
+    models = backtest(origins, n_boot=options.n_boot, seed=settings.model.seed)
+    lists = None
+    if raw_dir is not None and has_truth(Path(raw_dir)):
+        spec = list_spec(settings.scoring)
+        lists = backtest_lists(settings, origins, Path(raw_dir), spec, options.n_boot, progress)
+    return EvaluationReport(info, models, lists)

@@ -194,6 +194,53 @@ def fairness_view(data: ModelData, lang: str) -> dict[str, Any] | None:
     }
 
 
+def _with_ci(cell: dict[str, Any] | None) -> str:
+    if not cell or cell.get("value") is None:
+        return "—"
+    low, high = cell.get("ci95") or [None, None]
+    interval = "" if low is None or high is None else f" [{_num(low)}–{_num(high)}]"
+    return _num(cell["value"]) + interval
+
+
+def decomposition_view(data: ModelData, lang: str) -> dict[str, Any] | None:
+    """Achievable recall x ranking efficiency at the headline capacity: the county, the hukou
+    groups (with the county-wide list's recall) and every township."""
+    dec = (data.evaluation or {}).get("metrics", {}).get("fairness_decomposition")
+    if not dec or not dec.get("figures"):
+        return None
+    caps = [float(c) for c in dec.get("capacities", [])]
+    c = HEADLINE_CAPACITY if HEADLINE_CAPACITY in caps else caps[-1]
+    f = dec["figures"]
+
+    def cells(prefix: str) -> dict[str, str]:
+        return {
+            what: _with_ci(f.get(f"fair.{prefix}{what}@{c:g}"))
+            for what in ("recall", "achievable", "efficiency")
+        }
+
+    rows = [
+        {"group": message(lang, "decomp.county"), "positives": "",
+         **cells(""), "county": _with_ci(f.get(f"fair.county_recall@{c:g}"))},
+    ]  # fmt: skip
+    for g in ("urban", "rural"):
+        rows.append(
+            {"group": message(lang, f"decomp.{g}"), "positives": "", **cells(f"{g}_"),
+             "county": _with_ci(f.get(f"fair.county_recall_{g}@{c:g}"))}
+        )  # fmt: skip
+    for town in dec.get("townships", []):
+        rows.append(
+            {
+                "group": message(lang, "decomp.township", code=town["township_code"]),
+                "positives": town.get("positives", ""),
+                **{w: _with_ci(town.get(f"{w}@{c:g}")) for w in
+                   ("recall", "achievable", "efficiency")},
+                "county": "",
+            }
+        )  # fmt: skip
+    label = message(lang, f"decomp.label_{dec.get('label', 'label')}")
+    return {"capacity": f"{charts.fmt(c * 100)}%", "rows": rows, "label": label}
+
+
 def drift_view(drift: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
     """The score's PSI and the features with the largest PSI."""
     if drift is None:
@@ -224,6 +271,7 @@ def _model_context(service, pages, lang: str) -> dict[str, Any]:
         "calibration": calibration_view(data, lang),
         "recall": recall_view(data, lang),
         "fairness": fairness_view(data, lang),
+        "decomposition": decomposition_view(data, lang),
         "drift": drift_view(drift, lang),
     }
 

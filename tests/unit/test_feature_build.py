@@ -422,3 +422,41 @@ def test_write_snapshot_and_report(county, params, tmp_path) -> None:
 def test_windows_count_back_with_core_months() -> None:
     assert add_months(date(2024, 3, 31), -1) == date(2024, 2, 29)
     assert add_months(date(2024, 1, 15), -13) == date(2022, 12, 15)
+
+
+# --- knowledge time (issue 14, item 7) ----------------------------------------------------------
+
+
+def _late_claim(w: Warehouse, evidence: date) -> None:
+    """A claim recorded on 2024-06-20 that missed June's delivery and arrived with July's
+    (extract date 2024-07-31)."""
+    rid = _serious_claim(w, recorded=date(2024, 6, 20), evidence=evidence)
+    w.con.execute(
+        f"UPDATE {record_table('medical_claims')} SET extract_date = DATE '2024-07-31', "
+        "delivery_id = 'medical_claims-2024-07' WHERE record_id = ?",
+        [rid],
+    )
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [date(2024, 6, 20), date(2024, 7, 31)],
+    ids=["record-rule-alone", "link-rule-too"],
+)
+def test_a_late_delivery_leaves_the_earlier_snapshot_unchanged(county, params, evidence) -> None:
+    before = build_snapshot(county.con, AS_OF, params)
+    _late_claim(county, evidence)
+    assert build_snapshot(county.con, AS_OF, params).equals(before)
+    # known from its delivery's extract date on
+    assert _rows(build_snapshot(county.con, date(2024, 7, 31), params))["H1"]["serious_illness_12m"]
+
+
+def test_a_record_delivered_on_time_counts(county, params) -> None:
+    before = build_snapshot(county.con, AS_OF, params)
+    rid = _serious_claim(county, recorded=date(2024, 6, 20))
+    county.con.execute(
+        f"UPDATE {record_table('medical_claims')} SET extract_date = DATE '2024-06-30' "
+        "WHERE record_id = ?",
+        [rid],
+    )
+    assert not build_snapshot(county.con, AS_OF, params).equals(before)

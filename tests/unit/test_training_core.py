@@ -121,6 +121,17 @@ def test_enrolment_start_or_in_need_visit_in_the_window_is_positive():
     assert got[("HC", T)] == 1.0
 
 
+def test_a_label_event_is_known_from_its_delivery_on():
+    """Knowledge time: an enrolment recorded before the cutoff but delivered with an extract
+    after it is not known by that cutoff (issue 14, item 7)."""
+    con = _warehouse()
+    _assist(con, "a1", "p1", "dibao", "enrolment_start", date(2024, 3, 10), date(2024, 3, 20))
+    con.execute("UPDATE rec_civil_assistance SET extract_date = DATE '2024-09-30'")
+    assert _labels(con, cutoff=date(2024, 8, 31), horizon_months=2)[("HA", T)] == 0.0
+    # known from 2024-09-30 on; the reporting delay it shows (204 days) now counts too
+    assert _labels(con, cutoff=date(2025, 6, 30), horizon_months=2)[("HA", T)] == 1.0
+
+
 def test_events_outside_the_window_and_other_outcomes_are_negative():
     con = _warehouse()
     _assist(con, "a1", "p1", "dibao", "enrolment_start", T, T)  # at t: not after t
@@ -191,12 +202,19 @@ def test_windows_running_past_the_cutoff_plus_delay_are_unlabelled():
 def test_label_population_drops_known_households():
     snap = pd.DataFrame(
         {
-            "enrolled_dibao": [False, True, False, False],
-            "enrolled_tekun": [False, False, True, False],
-            "visit_in_need_6m": [False, False, False, True],
+            "as_of": [date(2024, 6, 30)] * 7,
+            "enrolled_dibao": [False, True, False, False, False, False, False],
+            "enrolled_tekun": [False, False, True, False, False, False, False],
+            "visit_in_need_6m": [False, False, False, True, False, False, False],
+            "assistance_applications_12m": [0, 0, 0, 0, 1, 1, 0],
+            "assistance_rejections_12m": [0, 0, 0, 0, 0, 1, 0],
+            "rural_monitored": [False, False, False, False, False, False, True],
         }
     )
-    assert label_population(snap).tolist() == [True, False, False, False]
+    # enrolled, enrolled, found in need, an unanswered application, a rejected one (still
+    # discoverable), monitored
+    expected = [True, False, False, False, False, True, False]
+    assert label_population(snap).tolist() == expected
 
 
 # ---------------------------------------------------------------- splits
@@ -403,6 +421,9 @@ def test_truth_frame_maps_months_and_keys(tmp_path):
             "p_onset_6m": 0.1,
             "complete_future": np.tile(months <= 5, 2),
             "silent": False,
+            "enrolled_dibao": False,
+            "enrolled_tekun": False,
+            "applied_12m": False,
         }
     )
     hm.loc[(hm.household_id == 7) & (hm.month == 6), ["onset", "hardship", "silent"]] = True

@@ -11,6 +11,10 @@ from support.browser_harness import sign_in
 
 pytestmark = pytest.mark.browser
 
+# visit dates a caseworker may record: within the last 366 days, never in the future
+VISITED = (dt.date.today() - dt.timedelta(days=20)).isoformat()
+VISITED_EARLIER = (dt.date.today() - dt.timedelta(days=40)).isoformat()
+
 
 def test_household_page_explains_the_score(web):
     page = web.page("caseworker")
@@ -52,7 +56,7 @@ def test_recorded_outcome_persists(web):
     ref = web.listed(1)
     web.goto(page, f"/households/{ref}")
     before = visit_rows(page).count()
-    form = fill_outcome(page, "2025-01-06", "家中有人 browser test")
+    form = fill_outcome(page, VISITED, "家中有人 browser test")
     with page.expect_navigation() as nav:
         form.locator("[type=submit]").click()
     web.shot(page)
@@ -63,7 +67,7 @@ def test_recorded_outcome_persists(web):
     page.reload()
     web.shot(page, "after-reload")
     assert visit_rows(page).count() == before + 1
-    assert "2025-01-06" in page.locator("section#visits").inner_text()
+    assert VISITED in page.locator("section#visits").inner_text()
 
     fresh = web.page()
     sign_in(fresh, web.base, web.tokens["caseworker"])
@@ -76,7 +80,7 @@ def test_invalid_outcome_is_refused_with_one_line(web):
     ref = web.listed(2)
     web.goto(page, f"/households/{ref}")
     written = web.count("visit_outcomes")
-    form = fill_outcome(page, "2025-01-06", "身份证 330226199001011234")  # an ID-number shape
+    form = fill_outcome(page, VISITED, "身份证 330226199001011234")  # an ID-number shape
     with page.expect_navigation() as nav:
         form.locator("[type=submit]").click()
     web.shot(page)
@@ -123,7 +127,7 @@ def test_post_without_its_csrf_token_is_refused(web, csrf):
     real = page.locator("form#outcome-form input[name=csrf_token]").input_value()
     assert real and real != csrf
     written = (web.count("visit_outcomes"), web.count("corrections"))
-    outcome = {"outcome": "visited", "visit_date": dt.date(2025, 1, 7).isoformat(), "note": ""}
+    outcome = {"outcome": "visited", "visit_date": VISITED_EARLIER, "note": ""}
     correction = {"item": "vehicle", "correction": "不是", "reason": "核实"}
     for path, form in ((f"/households/{ref}/outcome", outcome),
                        (f"/households/{ref}/corrections", correction)):  # fmt: skip
@@ -140,7 +144,7 @@ def test_form_stripped_of_its_csrf_field_is_refused(web):
     ref = web.listed(5)
     web.goto(page, f"/households/{ref}")
     before, written = visit_rows(page).count(), web.count("visit_outcomes")
-    form = fill_outcome(page, "2025-01-08", "")
+    form = fill_outcome(page, VISITED, "")
     form.locator("input[name=csrf_token]").evaluate("field => field.remove()")
     with page.expect_navigation() as nav:
         form.locator("[type=submit]").click()

@@ -14,6 +14,7 @@ from core.errors import OutreachError
 from core.files import restrict_new_files
 from outreach.cli import (
     audit,
+    evaluate,
     features,
     ingest,
     link,
@@ -28,8 +29,9 @@ from outreach.cli.app import app
 
 __all__ = ["app", "main"]
 _COMMAND_MODULES = (world, ingest, link, features, train, models, score, outcomes, serve, audit)
+_COMMAND_MODULES += (evaluate,)
 _HELP_ORDER = ("simulate", "contracts", "ingest", "link", "features", "train", "drift")
-_HELP_ORDER += ("models", "promote", "rollback", "score", "serve", "demo")
+_HELP_ORDER += ("models", "promote", "rollback", "score", "evaluate", "serve", "demo")
 
 
 def _command_name(info: typer.models.CommandInfo) -> str:

@@ -335,6 +335,27 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "model.slope": ("校准斜率", "calibration slope"),
     "model.intercept": ("校准截距", "calibration intercept"),
     "model.scorer": ("评分方式", "Score"),
+    "model.card_intro": (
+        "模型卡原文为英文，由训练流程生成，以下按原文照录。",
+        "The model card is written by the training run; it is shown as logged.",
+    ),
+    "model.fairness_summary": (
+        "{total} 个人群 × 容量单元格中有 {flagged} 个的召回率低于总体召回率的 {ratio} 倍"
+        "（其中 {few} 个正例少于 {min_positives} 个）。",
+        "{flagged} of {total} group-capacity cells have recall below {ratio} × the overall "
+        "recall ({few} of them with fewer than {min_positives} positives).",
+    ),
+    "model.drift_summary": (
+        "共比较 {n_features} 个因素（本次 {n_current} 户，参考 {n_reference} 户）；"
+        "评分的 PSI 为 {score_psi}（{score_band}）。",
+        "{n_features} features compared ({n_current} households now, {n_reference} in the "
+        "reference); the score's PSI is {score_psi} ({score_band}).",
+    ),
+    "model.drift_summary_noscore": (
+        "共比较 {n_features} 个因素（本次 {n_current} 户，参考 {n_reference} 户）。",
+        "{n_features} features compared ({n_current} households now, {n_reference} in the "
+        "reference).",
+    ),
     "fair.group": ("人群维度", "Group"),
     "fair.value": ("取值", "Value"),
     "fair.capacity": ("容量", "Capacity"),

@@ -27,12 +27,14 @@ from serving.pages import charts
 from serving.pages.i18n import MESSAGES, message
 from serving.pages.modeldata import ModelData
 from serving.pages.web import PageServiceDep, ViewerDep, forbidden, lang_of, pages_of, render
+from training.fairness import LOW_RECALL_RATIO, MIN_POSITIVES
 
 router = APIRouter(include_in_schema=False)
 MODEL_ROLES = frozenset({"auditor", "data_scientist"})
 TOP_FEATURES = 15
 TOP_DRIFT = 15
 HEADLINE_CAPACITY = 0.05
+CARD_LANG = "en"  # training writes the card in English; it is shown as logged, marked as such
 
 
 def _t(lang: str, key: str, fallback: str, **values: Any) -> str:
@@ -41,7 +43,8 @@ def _t(lang: str, key: str, fallback: str, **values: Any) -> str:
 
 def card_html(text: str, lang: str) -> Markup:
     """The model card's Markdown as HTML: raw HTML escaped, headings moved two levels down
-    (the page has h1 and h2 above), no inline styles, tables scrollable and labelled."""
+    (the page has h1 and h2 above), no inline styles, tables scrollable and labelled in
+    ``lang``, the card's own language (the page wraps the card in an element marked with it)."""
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -188,10 +191,21 @@ def fairness_view(data: ModelData, lang: str) -> dict[str, Any] | None:
     headline = HEADLINE_CAPACITY if HEADLINE_CAPACITY in caps else caps[0]
     return {
         "capacity": f"{charts.fmt(headline * 100)}%",
-        "summary": fair.get("summary", ""),
+        "summary": fairness_summary(groups, lang),
         "rows": [row(r) for r in groups if float(r["capacity"]) == headline],
         "flagged": [row(r) for r in groups if r.get("flag_low_recall")],
     }
+
+
+def fairness_summary(groups: list[dict[str, Any]], lang: str) -> str:
+    """How many group-capacity cells are flagged for low recall, in the page's language (the
+    logged ``summary`` is English; this sentence is rebuilt from the cells)."""
+    flagged = [r for r in groups if r.get("flag_low_recall")]
+    return message(
+        lang, "model.fairness_summary", flagged=len(flagged), total=len(groups),
+        ratio=f"{LOW_RECALL_RATIO:g}", few=sum(bool(r.get("few_positives")) for r in flagged),
+        min_positives=MIN_POSITIVES,
+    )  # fmt: skip
 
 
 def _with_ci(cell: dict[str, Any] | None) -> str:
@@ -252,7 +266,33 @@ def drift_view(drift: dict[str, Any] | None, lang: str) -> dict[str, Any] | None
     for f in drift["features"][:TOP_DRIFT]:
         name = f.get(lang) or f["feature"]
         rows.append((str(name), _num(f["psi"]), f["band"]))
-    return {"rows": rows, "bands": drift.get("bands", {}), "n": drift.get("n_current")}
+    return {
+        "rows": rows,
+        "bands": drift.get("bands", {}),
+        "n": drift.get("n_current"),
+        "summary": drift_summary(drift, lang),
+    }
+
+
+def drift_summary(drift: dict[str, Any], lang: str) -> str:
+    """What was compared and the score's PSI, in the page's language."""
+
+    def count(value: Any) -> str:
+        return "—" if value is None else str(value)
+
+    values = {
+        "n_features": len(drift.get("features") or []),
+        "n_current": count(drift.get("n_current")),
+        "n_reference": count(drift.get("n_reference")),
+    }
+    score = drift.get("score")
+    if not score:
+        return message(lang, "model.drift_summary_noscore", **values)
+    band = message(lang, f"drift.{score['band']}") if f"drift.{score['band']}" in MESSAGES else ""
+    return message(
+        lang, "model.drift_summary", score_psi=_num(score.get("psi")),
+        score_band=band or str(score["band"]), **values,
+    )  # fmt: skip
 
 
 def _model_context(service, pages, lang: str) -> dict[str, Any]:
@@ -265,7 +305,8 @@ def _model_context(service, pages, lang: str) -> dict[str, Any]:
     return {
         "version": ref.version,
         "run": run,
-        "card": card_html(data.card, lang) if data.card else None,
+        "card": card_html(data.card, CARD_LANG) if data.card else None,
+        "card_lang": CARD_LANG,
         "has_evaluation": data.evaluation is not None,
         "importance": importance_view(data, lang),
         "calibration": calibration_view(data, lang),

@@ -114,18 +114,13 @@ def _crawl(browsers, s, lang: str, cases: list[tuple[str, str]]) -> list[tuple[s
 def test_every_page_and_export_speaks_one_language(app, browsers, s, lang) -> None:
     extra = [("caseworker", "/lists/{code}/print?ref={ref}"), ("caseworker", "/nowhere"),
              ("caseworker", "/audit")]  # fmt: skip
-    # the Chinese model page is checked (and known to fail) below
+    # the Chinese model page is checked on its own below
     cases = [c for c in _cases() if lang == "en" or c[1] != MODEL_PAGE] + extra
     assert len(cases) >= 40
     found = _crawl(browsers, s, lang, cases)
     assert not found, "\n".join(f"{role} {url}: {p!r}" for role, url, p in found[:40])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the model card, fairness and drift summaries are English on the Chinese page: "
-    "serving/pages/model_page.py, modeldata.py and templates/model.html belong to issue 14",
-)
 def test_the_model_page_speaks_one_language(app, browsers, s) -> None:
     found = _crawl(browsers, s, "zh", [("auditor", MODEL_PAGE)])
     assert not found, "\n".join(f"{role} {url}: {p!r}" for role, url, p in found[:40])

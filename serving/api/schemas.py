@@ -68,8 +68,10 @@ def _in_utc(value: dt.datetime) -> dt.datetime:
 
 UtcTime = Annotated[dt.datetime, AfterValidator(_in_utc)]
 """A time given in a query: any offset, kept only when it exists in UTC (else 422)."""
-MAX_ID = 2**63 - 1
-"""The largest row id (64-bit); a larger query value is refused, not passed to the database."""
+MAX_ID = 2**53 - 1
+"""The largest row id a query may name (2^53 - 1: exact in every JSON client, far past any audit
+log, and short of the 64-bit limit); a larger value is refused with 422, never passed to the
+database. Not 2^63 - 1: its 19 digits would put an ID-number-shaped run in the API document."""
 
 
 def _round(value: float) -> float:

@@ -53,6 +53,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "role.supervisor": ("督导", "supervisor"),
     "role.auditor": ("审计员", "auditor"),
     "role.data_scientist": ("数据分析员", "data scientist"),
+    "role.unknown": ("未识别", "unidentified"),  # a refused caller without a valid token
     "yes": ("是", "yes"),
     "no": ("否", "no"),
     "unknown": ("未知", "unknown"),

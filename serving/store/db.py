@@ -75,6 +75,16 @@ def sqlite_path(url: str | URL) -> Path | None:
     return Path(parsed.database)
 
 
+def postgresql_connect_args(url: sa.URL, wait_seconds: float) -> dict[str, object]:
+    """psycopg's connect arguments for bounded waits: a connect timeout, and lock and statement
+    timeouts added to the URL's own ``options`` (e.g. a search_path), never in their place."""
+    ms = int(wait_seconds * 1000)
+    given = url.query.get("options", "")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    timeouts = f"-c lock_timeout={ms} -c statement_timeout={ms}"
+    return {"connect_timeout": max(1, int(wait_seconds)), "options": f"{given} {timeouts}".strip()}
+
+
 def make_engine(url: str | URL, wait_seconds: float | None = None, **kwargs: Any) -> Engine:
     """Create an engine for the service database.
 
@@ -96,11 +106,8 @@ def make_engine(url: str | URL, wait_seconds: float | None = None, **kwargs: Any
     kwargs.setdefault("hide_parameters", True)  # errors and logs never carry bound values
     if parsed.get_backend_name() == "postgresql":
         if wait_seconds is not None:
-            ms = int(wait_seconds * 1000)
-            connect = dict(kwargs.pop("connect_args", {}))
-            connect.setdefault("connect_timeout", max(1, int(wait_seconds)))
-            connect.setdefault("options", f"-c lock_timeout={ms} -c statement_timeout={ms}")
-            kwargs["connect_args"] = connect
+            given = kwargs.pop("connect_args", {})
+            kwargs["connect_args"] = {**postgresql_connect_args(parsed, wait_seconds), **given}
             kwargs.setdefault("pool_timeout", wait_seconds)
         return sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
     path = sqlite_path(parsed)

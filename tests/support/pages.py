@@ -10,6 +10,7 @@ module-scoped fixtures (``app``, ``s``, ``browsers``, ``csrf``) are in
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import sqlalchemy as sa
@@ -70,9 +71,11 @@ PAGES: dict[tuple[str, str], dict[str, int | tuple[int, int, int]]] = {
         "data_scientist": 403,
     },  # fmt: skip
 }
+RECENT = (dt.date.today() - dt.timedelta(days=10)).isoformat()
+"""A visit date a caseworker may record (within the last 366 days, never in the future)."""
 FORMS = {
     "/households/{ref}/outcome": {
-        "visit_date": "2025-01-10", "outcome": "in_need", "programs_started": ["dibao"],
+        "visit_date": RECENT, "outcome": "in_need", "programs_started": ["dibao"],
         "note": "family confirms the illness",
     },
     "/households/{ref}/corrections": {

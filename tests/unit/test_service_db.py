@@ -261,3 +261,14 @@ def test_audit_writer_fails_fast_on_a_non_transient_error(
     assert isinstance(future.exception(timeout=10), AuditWriteError)
     with pytest.raises(AuditWriteError):
         writer.close(timeout=10)
+
+
+def test_postgresql_timeouts_are_added_to_the_urls_own_options() -> None:
+    """A schema given in the URL (``options=-csearch_path=…``) survives the bounded waits."""
+    url = db.to_url("postgresql://u@h/db?options=-csearch_path%3Dtenant_a")
+    args = db.postgresql_connect_args(url, 5)
+    timeouts = "-c lock_timeout=5000 -c statement_timeout=5000"
+    assert args["options"] == f"-csearch_path=tenant_a {timeouts}"
+    assert args["connect_timeout"] == 5
+    plain = db.postgresql_connect_args(db.to_url("postgresql://u@h/db"), 0.5)
+    assert plain["options"] == "-c lock_timeout=500 -c statement_timeout=500"

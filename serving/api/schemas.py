@@ -328,8 +328,6 @@ class AuditEntry(Out):
     purpose: str
     request_id: str | None
     detail: dict[str, Any] | None
-    prev_hash: str | None = Field(None, description="the previous row's hash (the chain)")
-    row_hash: str | None = Field(None, description="this row's hash (`outreach audit verify`)")
 
 
 class AuditPage(Out):

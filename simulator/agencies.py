@@ -23,6 +23,7 @@ from core import idnumber
 from core.contracts import CONTRACTS
 from simulator.config import DefectRates
 from simulator.names import name_variants
+from simulator.streams import Streams, combine, mix64, word
 
 PREFIX = {
     "civil_registry": "CR",
@@ -100,6 +101,67 @@ def _strings(values: np.ndarray, mask: np.ndarray | None) -> pa.Array:
     return pa.array(values, pa.string(), mask=mask)
 
 
+def _column_words(values) -> np.ndarray:
+    """One 64-bit word per row of a field column, from its content (any dtype)."""
+    if isinstance(values, pa.Array):
+        values = np.asarray(values.to_numpy(zero_copy_only=False), dtype=str)
+    v = np.asarray(values)
+    if v.dtype.kind == "O":
+        v = v.astype(str)
+    if v.dtype.kind in "SU":
+        width = v.dtype.itemsize // (4 if v.dtype.kind == "U" else 1)
+        lanes = (
+            np.ascontiguousarray(v)
+            .view(np.uint32 if v.dtype.kind == "U" else np.uint8)
+            .reshape(len(v), max(width, 1))
+            if width
+            else np.zeros((len(v), 1), np.uint8)
+        )
+        acc = np.full(len(v), np.uint64(width))
+        for j in range(lanes.shape[1]):
+            acc = mix64(acc ^ lanes[:, j].astype(np.uint64))
+        return acc
+    if v.dtype.kind == "M":
+        return v.astype("datetime64[D]").astype(np.int64).astype(np.uint64)
+    if v.dtype.kind == "f":
+        return np.where(np.isnan(v), 0.0, v).astype(np.float64).view(np.uint64)
+    return v.astype(np.int64).astype(np.uint64)
+
+
+def record_keys(
+    agency: str,
+    m: int,
+    pid: np.ndarray,
+    hid: np.ndarray,
+    fields: dict[str, np.ndarray],
+    event_date: np.ndarray | None,
+    recorded_date: np.ndarray | None,
+) -> np.ndarray:
+    """A key per record from what it is (agency, month, person, household, its fields).
+
+    Recording draws (dates, delays, ID and name defects, duplicates) are keyed by it, so a
+    record is recorded the same way whatever else the month holds: one more record elsewhere
+    changes no other record (common random numbers). Records equal in every field are told
+    apart by their order among themselves.
+    """
+    n = len(pid)
+    acc = combine(word(agency), np.int64(m) + (1 << 20), pid.astype(np.int64), hid.astype(np.int64))
+    acc = np.broadcast_to(acc, (n,)).copy()
+    for name in sorted(fields):
+        acc = mix64(acc ^ np.uint64(word(name)) ^ _column_words(fields[name]))
+    for dates in (event_date, recorded_date):
+        if dates is not None:
+            acc = mix64(acc ^ _column_words(dates))
+    order = np.argsort(acc, kind="stable")
+    sorted_acc = acc[order]
+    first = np.ones(n, bool)
+    first[1:] = sorted_acc[1:] != sorted_acc[:-1]
+    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+    occurrence = np.empty(n, np.uint64)
+    occurrence[order] = (np.arange(n) - start).astype(np.uint64)
+    return mix64(acc ^ mix64(occurrence))
+
+
 class PersonBook:
     """The registered person fields of everyone (ID number, name, birth date, sex)."""
 
@@ -122,20 +184,30 @@ class Recorder:
         defects: dict[str, DefectRates],
         month0: np.datetime64,
         months: int,
-        rng: np.random.Generator,
+        streams: Streams,
     ):
         self.out = out
+        self.truth_out = out / "truth"
+        """Where record truth goes; the twin keeps it outside the pipeline's raw folder."""
         self.book = book
         self.defects = defects
         self.month0 = month0.astype("datetime64[M]")
         self.months = months
-        self.rng = rng
+        self.streams = streams
         self.pending: dict[str, dict[int, list[dict[str, np.ndarray]]]] = {
             a: defaultdict(list) for a in CONTRACTS
         }
         self.counter = dict.fromkeys(CONTRACTS, 0)
+        # the delivery calendar: month m of an agency is missing by a draw of its own
         self.missing = {
-            a: {m for m in range(1, months) if rng.random() < defects[a].missing_month}
+            a: set(
+                np.flatnonzero(
+                    streams.each(None, f"missing_month_{a}", months).random()
+                    < defects[a].missing_month
+                )[1:].tolist()
+            )
+            if months > 1
+            else set()
             for a in CONTRACTS
         }
         self.files: dict[str, int] = {}
@@ -162,13 +234,15 @@ class Recorder:
         n = len(pid)
         if n == 0:
             return
-        rng = self.rng
         rates = self.defects[agency]
+        key = record_keys(agency, m, pid, hid, fields, event_date, recorded_date)
         if event_date is None:
-            event_date = self.month_start(m) + rng.integers(0, 28, n).astype("timedelta64[D]")
+            days = self.streams.draws(m, f"event_day_{agency}", key).integers(0, 28)
+            event_date = self.month_start(m) + days.astype("timedelta64[D]")
         if recorded_date is None:
             mean = rates.mean_delay_months * 30.4
-            delay = np.round(rng.exponential(mean, n)).astype(np.int64) if mean > 0 else 0
+            draws = self.streams.draws(m, f"record_delay_{agency}", key)
+            delay = np.round(draws.exponential(mean)).astype(np.int64) if mean > 0 else 0
             recorded_date = event_date + np.asarray(delay).astype("timedelta64[D]")
         rec_month = (recorded_date.astype("datetime64[M]") - self.month0).astype(np.int64)
         rec_month = np.maximum(rec_month, 0)
@@ -180,6 +254,7 @@ class Recorder:
             "recorded_date": recorded_date.astype("datetime64[D]"),
             "_pid": pid.astype(np.int64),
             "_hid": hid.astype(np.int64),
+            "_key": key,
             **fields,
         }
         for r in np.unique(rec_month):
@@ -193,14 +268,14 @@ class Recorder:
             self.pending[agency][target].append({k: v[sel] for k, v in batch.items()})
 
     def _person_fields(
-        self, agency: str, pid: np.ndarray
+        self, agency: str, m: int, pid: np.ndarray, key: np.ndarray
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         rates = self.defects[agency]
         contract = CONTRACTS[agency]
-        rng = self.rng
+        S = self.streams
         n = len(pid)
         ids = self.book.ids[pid].astype("U18")
-        r = rng.random(n)
+        r = S.draws(m, f"id_defect_{agency}", key).random()
         missing = r < rates.missing_id
         mistyped = (~missing) & (r < rates.missing_id + rates.mistyped_id)
         legacy = (
@@ -210,14 +285,22 @@ class Recorder:
             & (self.book.birth_year[pid] < 2000)
         )
         if mistyped.any():
-            ids[mistyped] = idnumber.mistype_ids(self.book.ids[pid[mistyped]], rng)
+            ids[mistyped] = idnumber.mistype_ids(
+                self.book.ids[pid[mistyped]], S.draws(m, f"id_mistype_{agency}", key[mistyped])
+            )
         if legacy.any():
             ids[legacy] = idnumber.to_legacy15_vec(self.book.ids[pid[legacy]])
         names = self.book.names_arrow.take(pa.array(pid))
-        variant = rng.random(n) < rates.name_variant
+        variant = S.draws(m, f"name_variant_{agency}", key).random() < rates.name_variant
         if variant.any():
             replacement = pa.array(
-                list(name_variants(self.book.names[pid[variant]], rng)), pa.string()
+                list(
+                    name_variants(
+                        self.book.names[pid[variant]],
+                        S.draws(m, f"name_variant_kind_{agency}", key[variant]),
+                    )
+                ),
+                pa.string(),
             )
             names = pa.compute.replace_with_mask(names, pa.array(variant), replacement)
         cols: dict[str, np.ndarray] = {"id_number": ids, "name": names, "_id_missing": missing}
@@ -251,9 +334,13 @@ class Recorder:
             n = len(cols.get("record_id", ()))
             pid = cols.pop("_pid", np.zeros(0, np.int64))
             hid = cols.pop("_hid", np.zeros(0, np.int64))
-            person, flags = self._person_fields(agency, pid)
+            key = cols.pop("_key", np.zeros(0, np.uint64))
+            person, flags = self._person_fields(agency, m, pid, key)
             cols.update(person)
-            dup = self.rng.random(n) < self.defects[agency].duplicate
+            dup = (
+                self.streams.draws(m, f"duplicate_{agency}", key).random()
+                < self.defects[agency].duplicate
+            )
             order = (
                 np.lexsort((cols["record_id"], cols["recorded_date"])) if n else np.zeros(0, int)
             )
@@ -286,10 +373,30 @@ class Recorder:
                 },
                 schema=TRUTH_SCHEMA,
             )
-            tpath = self.out / "truth" / "records" / agency / f"{label}.parquet"
+            tpath = self.truth_out / "records" / agency / f"{label}.parquet"
             tpath.parent.mkdir(parents=True, exist_ok=True)
             self._write(truth, tpath)
             self.truth_rows[agency] += n
+
+    def __getstate__(self) -> dict:
+        """A checkpoint: every queued file is written first; the writer thread is not kept."""
+        self.wait()
+        state = self.__dict__.copy()
+        del state["_writer"], state["_pending_writes"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._writer = ThreadPoolExecutor(max_workers=1)
+        self._pending_writes = []
+
+    def wait(self) -> None:
+        """Wait for every queued file; re-raise the first write error."""
+        try:
+            for job in self._pending_writes:
+                job.result()
+        finally:
+            self._pending_writes.clear()
 
     def _write(self, table: pa.Table, path: Path) -> None:
         self._pending_writes.append(
@@ -299,12 +406,10 @@ class Recorder:
             self._pending_writes.pop(0).result()
 
     def close(self) -> None:
-        """Wait for every queued file; re-raise the first write error."""
+        """Wait for every queued file and stop the writer; re-raise the first write error."""
         try:
-            for job in self._pending_writes:
-                job.result()
+            self.wait()
         finally:
-            self._pending_writes.clear()
             self._writer.shutdown(wait=True)
 
     def _table(

@@ -42,16 +42,17 @@ def _registry_no(hid: np.ndarray) -> np.ndarray:
 
 def emit_baseline(w: World, m: int, ps: People) -> None:
     """Baseline extracts of the registers, as they stand at the first delivered month."""
-    rec, pop, rng = w.rec, w.pop, w.rng
+    rec, pop, S = w.rec, w.pop, w.streams
     day0 = rec.month_start(m)
 
-    def past(n: int, max_days: int) -> np.ndarray:
-        return day0 - rng.integers(1, max_days, n).astype("timedelta64[D]")
+    def past(keys: np.ndarray, max_days: int, purpose: str) -> np.ndarray:
+        days = S.draws(m, f"baseline_date_{purpose}", keys).integers(1, max_days)
+        return day0 - days.astype("timedelta64[D]")
 
     # civil registry: everyone present
     p = np.flatnonzero(ps.present)
     hid = ps.hh[p]
-    ev = np.maximum(pop.birth[p], past(len(p), 3650))
+    ev = np.maximum(pop.birth[p], past(p, 3650, "civil_registry"))
     rec.emit(
         "civil_registry",
         m,
@@ -70,7 +71,7 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
     # disability certificates
     p = np.flatnonzero(ps.present & w.certified)
     hid = ps.hh[p]
-    ev = past(len(p), 3650)
+    ev = past(p, 3650, "disability_registry")
     rec.emit(
         "disability_registry",
         m,
@@ -89,7 +90,7 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
     # school enrolment
     p = np.flatnonzero(ps.student & (ps.age < 19))
     hid = ps.hh[p]
-    ev = past(len(p), 300)
+    ev = past(p, 300, "education")
     rec.emit(
         "education",
         m,
@@ -102,12 +103,12 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
     # open unemployment registrations
     h = np.flatnonzero(w.unemp_registered & (w.unemp_pid >= 0))
     p = w.unemp_pid[h]
-    ev = past(len(p), 200)
+    ev = past(p, 200, "hr_unemployment")
     _unemployment(w, m, p, h, "baseline", None, event_date=ev, recorded_date=ev)
     # assets: owner is the household head
     head = ps.head
     h = np.flatnonzero((head >= 0) & (pop.vehicle_value > 0))
-    ev = past(len(h), 3000)
+    ev = past(h, 3000, "vehicle_registry")
     rec.emit(
         "vehicle_registry",
         m,
@@ -124,7 +125,8 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
     )
     for k in (1, 2):
         h = np.flatnonzero((head >= 0) & (pop.n_property >= k))
-        ev = past(len(h), 7000)
+        ev = past(h, 7000, f"property_registry_{k}")
+        d = S.draws(m, f"baseline_property_{k}", h)
         rec.emit(
             "property_registry",
             m,
@@ -134,16 +136,17 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
                 "certificate_no": codes(f"RE{k}", h, 9),
                 "event": np.full(len(h), "baseline"),
                 "property_type": np.where(
-                    (k == 2) & (rng.random(len(h)) < 0.3), "commercial", "residential"
+                    (k == 2) & (d.random() < 0.3), "commercial", "residential"
                 ),
-                "area_m2": np.round(rng.lognormal(np.log(95), 0.35, len(h)), 1),
+                "area_m2": np.round(d.lognormal(np.log(95), 0.35), 1),
                 "village_code": _village_codes(w, h),
             },
             event_date=ev,
             recorded_date=ev,
         )
     p = np.flatnonzero(ps.present & (pop.work == W_SELF) & (ps.age >= 18) & (ps.age < 70))
-    ev = past(len(p), 5000)
+    ev = past(p, 5000, "business_registry")
+    d = S.draws(m, "baseline_business", p)
     rec.emit(
         "business_registry",
         m,
@@ -152,8 +155,8 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
         {
             "credit_code": codes("92330226", p, 10),
             "event": np.full(len(p), "baseline"),
-            "entity_type": np.where(rng.random(len(p)) < 0.15, "company", "sole_proprietor"),
-            "registered_capital": np.round(rng.lognormal(np.log(50000), 1.0, len(p)), -2),
+            "entity_type": np.where(d.random() < 0.15, "company", "sole_proprietor"),
+            "registered_capital": np.round(d.lognormal(np.log(50000), 1.0), -2),
         },
         event_date=ev,
         recorded_date=ev,
@@ -161,7 +164,7 @@ def emit_baseline(w: World, m: int, ps: People) -> None:
     # rural lists
     h = np.flatnonzero((head >= 0) & (pop.relocated | w.monitored))
     lt = np.where(pop.relocated[h], "relocated", "monitored")
-    ev = past(len(h), 1500)
+    ev = past(h, 1500, "rural_monitoring")
     origin = np.where(pop.origin_village[h] >= 0, pop.origin_village[h], 0)
     rec.emit(
         "rural_monitoring",
@@ -200,7 +203,7 @@ def _school_fields(w: World, p: np.ndarray, ps: People, event: str, absent=None)
 
 def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     """Emit the month's events to every agency but civil assistance and visits."""
-    rec, pop, rng = w.rec, w.pop, w.rng
+    rec, pop, S = w.rec, w.pop, w.streams
     if m == 0:
         emit_baseline(w, m, ps)
     H = pop.n_households
@@ -249,14 +252,15 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     p = ps.pick_old[h]
     keep = p >= 0
     h, p = h[keep], p[keep]
-    total = np.round(7674 * rng.lognormal(-0.08, 0.4, len(p)), 2)
+    total = np.round(7674 * S.draws(m, "inpatient_cost", h).lognormal(-0.08, 0.4), 2)
     oop = np.round(np.minimum(total, ADMISSION_OOP * total / 7674), 2)
     _claims(w, m, p, h, "inpatient", "acute", scheme, total, oop)
     h = np.flatnonzero((w.I > 0) & (w.ill_pid >= 0))
     p = w.ill_pid[h]
     first = ev.ill_start[h]
     share = np.select([w.I[h] == 1, w.I[h] == 3], [ILLNESS_EARLY_SHARE, ILL_CATASTROPHIC_COST], 1.0)
-    oop = np.round(share * pop.illness_oop[h] * rng.lognormal(-0.02, 0.2, len(h)), 2)
+    noise = S.draws(m, "serious_illness_cost", h).lognormal(-0.02, 0.2)
+    oop = np.round(share * pop.illness_oop[h] * noise, 2)
     total = np.round(oop / np.where(scheme[p] == "employee", 0.25, 0.42), 2)
     _claims(
         w,
@@ -269,12 +273,13 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
         total,
         oop,
     )
-    p = np.flatnonzero(ps.present & pop.chronic & (rng.random(pop.n_persons) < 0.5))
-    oop = np.round(250 * rng.lognormal(-0.1, 0.4, len(p)), 2)
+    u = S.each(m, "chronic_claim", pop.n_persons).random()
+    p = np.flatnonzero(ps.present & pop.chronic & (u < 0.5))
+    oop = np.round(250 * S.draws(m, "chronic_cost", p).lognormal(-0.1, 0.4), 2)
     _claims(w, m, p, ps.hh[p], "outpatient_chronic", "chronic", scheme, oop * 2.5, oop)
     # ---- disability certificates for new onsets (after an assessment)
     p = np.flatnonzero((w.dis_onset_month == m) & ps.present)
-    p = p[rng.random(len(p)) < 0.6]
+    p = p[S.draws(m, "certification", p).random() < 0.6]
     w.certified[p] = True
     rec.emit(
         "disability_registry",
@@ -288,7 +293,8 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
             "disability_grade": w.dis_grade_new[p].astype(np.int32),
             "village_code": _village_codes(w, ps.hh[p]),
         },
-        event_date=rec.month_start(m) + rng.integers(20, 80, len(p)).astype("timedelta64[D]"),
+        event_date=rec.month_start(m)
+        + S.draws(m, "certification_date", p).integers(20, 80).astype("timedelta64[D]"),
     )
     p = np.flatnonzero(w.certified & (pop.end == m) & (pop.exit_kind == 1))
     hid = pop.household_at(m - 1)[p]
@@ -313,7 +319,7 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     h_stress = ((w.J > 0) | (w.I > 0)).astype(float) * 2 + w.hardship * 1.5
     p = np.flatnonzero(students)
     lam = 0.5 * (1 + h_stress[ps.hh[p]]) * np.exp(-0.3 * pop.z[ps.hh[p]])
-    absent = np.minimum(rng.poisson(lam), 21)
+    absent = np.minimum(S.draws(m, "school_absence", p).poisson(lam, cap=21), 21)
     w.absent = np.bincount(ps.hh[p], weights=absent, minlength=H + 1)[:H].astype(np.int16)
     if month_of_year not in (2, 7, 8):
         rec.emit("education", m, p, ps.hh[p], _school_fields(w, p, ps, "attendance", absent))
@@ -330,7 +336,7 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     h = np.flatnonzero(ev.job_loss & (w.unemp_pid >= 0))
     p = w.unemp_pid[h]
     formal = pop.work[p] == W_FORMAL
-    reg = rng.random(len(h)) < np.where(formal, 0.75, 0.3)
+    reg = S.draws(m, "unemployment_registration", h).random() < np.where(formal, 0.75, 0.3)
     w.unemp_registered[h] = reg
     h, p = h[reg], p[reg]
     _unemployment(w, m, p, h, "registration", None)
@@ -364,7 +370,7 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     # ---- assets: a few new vehicles, sales under hardship
     head = ps.head
     rich = (e.income / np.maximum(e.n, 1) > 4000) & (head >= 0)
-    h = np.flatnonzero(rich & (rng.random(H) < 0.002))
+    h = np.flatnonzero(rich & (S.each(m, "vehicle_purchase", H).random() < 0.002))
     rec.emit(
         "vehicle_registry",
         m,
@@ -374,10 +380,13 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
             "plate_no": codes("ZB", h + 5_000_000 + m * 10_000_000, 8),
             "event": np.full(len(h), "registered"),
             "vehicle_type": np.full(len(h), "car"),
-            "purchase_value": np.round(rng.lognormal(np.log(120000), 0.4, len(h)), -2),
+            "purchase_value": np.round(
+                S.draws(m, "vehicle_value", h).lognormal(np.log(120000), 0.4), -2
+            ),
         },
     )
-    h = np.flatnonzero((pop.vehicle_value > 0) & w.hardship & (head >= 0) & (rng.random(H) < 0.03))
+    sale = S.each(m, "vehicle_sale", H).random() < 0.03
+    h = np.flatnonzero((pop.vehicle_value > 0) & w.hardship & (head >= 0) & sale)
     rec.emit(
         "vehicle_registry",
         m,
@@ -392,7 +401,7 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
     )
     # ---- utility arrears (a consequence of low income)
     low = w.hardship | (w.y < 1.2 * e.standard)
-    u = rng.random(H)
+    u = S.each(m, "utility_arrears", H).random()
     w.arrears = np.where(
         e.n > 0,
         np.where(low & (u < 0.5), w.arrears + 1, np.where(~low & (u < 0.6), 0, w.arrears)),
@@ -408,7 +417,9 @@ def emit_month(w: World, m: int, e: Economy, ps: People, ev: Events) -> None:
         {
             "account_no": codes("E", h, 10),
             "months_in_arrears": w.arrears[h].astype(np.int32),
-            "amount_due": np.round(w.arrears[h] * rng.uniform(60, 140, len(h)), 2),
+            "amount_due": np.round(
+                w.arrears[h] * S.draws(m, "arrears_amount", h).uniform(60, 140), 2
+            ),
             "village_code": _village_codes(w, h),
         },
     )

@@ -12,6 +12,7 @@ import numpy as np
 
 from simulator.economy import Economy, person_state
 from simulator.population import REL, Population
+from simulator.streams import Streams
 
 
 @dataclass
@@ -39,7 +40,7 @@ class People:
     pick_any: np.ndarray  # per household: a member drawn uniformly
 
 
-def month_people(pop: Population, m: int, e: Economy, rng: np.random.Generator) -> People:
+def month_people(pop: Population, m: int, e: Economy, streams: Streams) -> People:
     ps = person_state(pop, m)
     H = pop.n_households
     hh = np.where(ps["present"], ps["hh"], H)
@@ -47,8 +48,10 @@ def month_people(pop: Population, m: int, e: Economy, rng: np.random.Generator) 
     groups = e.groups
     # the head: registered head first, then spouse, ...; the oldest within a relation
     head = groups.argmax(-(relation.astype(np.int64) * 1000 - ps["age"]))
-    pick_old = groups.pick(np.exp(0.04 * np.clip(ps["age"], 0, 100)), rng)
-    pick_any = groups.pick(np.ones(len(hh)), rng)
+    pick_old = groups.pick(
+        np.exp(0.04 * np.clip(ps["age"], 0, 100)), streams.each(m, "pick_older_member", H)
+    )
+    pick_any = groups.pick(np.ones(len(hh)), streams.each(m, "pick_any_member", H))
     return People(
         present=ps["present"],
         hh=hh,

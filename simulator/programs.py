@@ -44,19 +44,48 @@ def _apply_propensity(w: World, e: Economy, ps: People) -> np.ndarray:
     return pop.propensity * mult
 
 
+VISIT_NOT_FOUND = 0.04
+"""Share of visits that find nobody at home (or the wrong address)."""
+VISIT_SENSITIVITY = 0.85
+"""P(a visit reports need | the household is in hardship and was found)."""
+VISIT_FALSE_NEED = 0.04
+"""P(a visit reports need | the household is not in hardship and was found)."""
+
+
+def visit_outcome(hardship: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(found, reported in need) of visits, from one uniform each: the world's visit model.
+
+    The same model answers the world's own visits and the project's list visits (the twin).
+    """
+    found = r >= VISIT_NOT_FOUND
+    in_need = found & np.where(
+        hardship, r < VISIT_SENSITIVITY + VISIT_NOT_FOUND, r < VISIT_FALSE_NEED + VISIT_NOT_FOUND
+    )
+    return found, in_need
+
+
+def _start_visit_cases(w: World, m: int, h: np.ndarray, tekun_case: np.ndarray) -> None:
+    """A visit that finds need starts a case (decided next month); it counts as an application."""
+    start = h[(w.enrolled[h] == 0) & (w.pending[h] == 0)]
+    w.pending[start] = np.where(tekun_case[start], P_TEKUN, P_DIBAO)
+    w.pending_channel[start] = 1
+    w.decide_month[start] = m + 1
+    w.last_app[start] = m
+
+
 def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> None:
-    pop, rng = w.pop, w.rng
-    H = pop.n_households
+    pop, S = w.pop, w.streams
+    H, P = pop.n_households, pop.n_persons
     active = e.n > 0
-    S = e.standard
+    std = e.standard
     y = np.where(active, w.y, np.inf)
-    y_obs = y * rng.lognormal(0, 0.12, H)  # the means test sees income with error
+    y_obs = y * S.each(m, "means_test_error", H).lognormal(0, 0.12)  # the means test sees income with error
     per_cap_assets = pop.deposits / np.maximum(e.n, 1)
     assets_pass = (
         (pop.vehicle_value < 100_000)
         & (~pop.business)
         & (pop.n_property <= 1)
-        & (per_cap_assets <= w.asset_multiple * 12 * S)
+        & (per_cap_assets <= w.asset_multiple * 12 * std)
     )
     emit = deliver and w.rec is not None
     head = ps.head
@@ -95,7 +124,7 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     # ---- decisions on pending cases
     due = (w.pending > 0) & (w.decide_month <= m)
     h = np.flatnonzero(due & active)
-    approve = (y_obs[h] < S) & assets_pass[h]
+    approve = (y_obs[h] < std) & assets_pass[h]
     prog = w.pending[h]
     chan = np.array(CHANNEL)[w.pending_channel[h]]
     names = np.array(["", "dibao", "tekun"])[prog]
@@ -109,29 +138,29 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     w.decide_month[due] = 32000
     # ---- reviews: yearly; exit when the means test is passed
     review = (w.enrolled > 0) & active & (m > w.enrol_since) & ((m - w.enrol_since) % 12 == 0)
-    h = np.flatnonzero(review & (y_obs >= S * 1.05))
+    h = np.flatnonzero(review & (y_obs >= std * 1.05))
     assist(h, np.array(["", "dibao", "tekun"])[w.enrolled[h]], "enrolment_end", "application")
     w.enrolled[h] = 0
     # ---- payments
     h = np.flatnonzero(w.enrolled > 0)
     amount = np.where(
-        w.enrolled[h] == P_TEKUN, 1.3 * S, np.maximum(S - np.clip(y_obs[h], 0, S), 0.1 * S) * e.n[h]
+        w.enrolled[h] == P_TEKUN, 1.3 * std, np.maximum(std - np.clip(y_obs[h], 0, std), 0.1 * std) * e.n[h]
     )
     assist(h, np.array(["", "dibao", "tekun"])[w.enrolled[h]], "payment", "application", amount)
     # ---- new applications
     prop = _apply_propensity(w, e, ps)
-    base = np.where(w.hardship, 0.07, np.where(y < 1.5 * S, 0.006, 0.0004))
+    base = np.where(w.hardship, 0.07, np.where(y < 1.5 * std, 0.006, 0.0004))
     free = active & (w.enrolled == 0) & (w.pending == 0)
-    apply = free & (rng.random(H) < np.clip(base * prop, 0, 0.9))
+    apply = free & (S.each(m, "apply", H).random() < np.clip(base * prop, 0, 0.9))
     tekun_case = (e.n == 1) & (e.oldest >= 60) & ~pop.has_supporter
     h = np.flatnonzero(apply)
     w.pending[h] = np.where(tekun_case[h], P_TEKUN, P_DIBAO)
     w.pending_channel[h] = 0
-    w.decide_month[h] = m + 1 + (rng.random(len(h)) < 0.5)
+    w.decide_month[h] = m + 1 + (S.each(m, "decision_delay", H).random()[h] < 0.5)
     w.last_app[h] = m
     assist(h, np.array(["", "dibao", "tekun"])[w.pending[h]], "application", "application")
     # ---- visits: yesterday's recorded triggers and routine visits
-    u = rng.random(H)
+    u = S.each(m, "visit", H).random()
     p_visit = np.select(
         [w.trigger == TRIG_HOSP, w.trigger == TRIG_DIS, w.trigger == TRIG_UNEMP],
         [0.20, 0.25, 0.08],
@@ -145,10 +174,8 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
         np.where(w.monitored, "monitoring", "elderly_alone"),
     )
     h = np.flatnonzero(visit)
-    r = rng.random(len(h))
-    found = r >= 0.04
-    need = w.hardship[h]
-    in_need = found & np.where(need, r < 0.85 + 0.04, r < 0.04 + 0.04)
+    r = S.each(m, "visit_outcome", H).random()[h]
+    found, in_need = visit_outcome(w.hardship[h], r)
     outcome = np.where(~found, "not_found", np.where(in_need, "in_need", "not_in_need"))
     if emit and len(h):
         w.rec.emit(
@@ -163,10 +190,19 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
                 "village_code": w.village_codes[pop.village[h]],
             },
         )
-    start = h[in_need & (w.enrolled[h] == 0) & (w.pending[h] == 0)]
-    w.pending[start] = np.where(tekun_case[start], P_TEKUN, P_DIBAO)
-    w.pending_channel[start] = 1
-    w.decide_month[start] = m + 1
+    _start_visit_cases(w, m, h[in_need], tekun_case)
+    # ---- list visits (the twin): the project's list, answered by the same visit model
+    h = np.asarray(w.list_visits.pop(m, np.zeros(0, np.int64)), np.int64)
+    h = h[active[h] & (head[h] >= 0)] if len(h) else h
+    r = S.each(m, "list_visit_outcome", H).random()[h]
+    found, in_need = visit_outcome(w.hardship[h], r)
+    w.list_outcomes[m] = {
+        "household_id": h,
+        "outcome": np.where(~found, "not_found", np.where(in_need, "in_need", "not_in_need")),
+        "day": S.each(m, "list_visit_day", H).integers(0, 28)[h],
+        "hardship": w.hardship[h].copy(),
+    }
+    _start_visit_cases(w, m, h[in_need], tekun_case)
     # next month's triggers: events that agencies recorded this month
     w.trigger = np.select(
         [ev.ill_start, ev.dis_start, ev.job_loss & w.unemp_registered],
@@ -175,14 +211,17 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     ).astype(np.int8)
     # ---- temporary assistance after a sudden event
     sudden = ev.ill_start | ev.dis_start | ev.shock_start | ev.job_loss
-    h = np.flatnonzero(sudden & active & (y < 1.3 * S) & (rng.random(H) < 0.3 * prop))
+    h = np.flatnonzero(
+        sudden & active & (y < 1.3 * std) & (S.each(m, "temporary", H).random() < 0.3 * prop)
+    )
     assist(h, "temporary", "application", "application")
     assist(h, "temporary", "approval", "application")
-    assist(h, "temporary", "payment", "application", np.full(len(h), 3 * S))
+    assist(h, "temporary", "payment", "application", np.full(len(h), 3 * std))
     w.last_app[h] = m
     # ---- medical assistance for the seriously ill in enrolled or near-poor households
     ill = (w.I > 0) & (w.ill_pid >= 0)
-    eligible = ill & ((w.enrolled > 0) | ((y < 1.5 * S) & (rng.random(H) < 0.1 * prop)))
+    u_med = S.each(m, "medical_assistance", H).random()
+    eligible = ill & ((w.enrolled > 0) | ((y < 1.5 * std) & (u_med < 0.1 * prop)))
     h = np.flatnonzero(eligible)
     first = ~w.med_enrolled[h]
     assist(h[first], "medical_assistance", "enrolment_start", "automatic", who=w.ill_pid[h[first]])
@@ -210,7 +249,7 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     grade = np.where(w.dis_grade_new > 0, w.dis_grade_new, pop.dis_grade0)
     severe = present & w.certified & np.isin(grade, [1, 2]) & ~w.care_subsidy
     hp = np.append(prop, 0.0)[ps.hh]
-    p = np.flatnonzero(severe & (rng.random(pop.n_persons) < 0.04 * hp))
+    p = np.flatnonzero(severe & (S.each(m, "care_subsidy", P).random() < 0.04 * hp))
     assist(ps.hh[p], "disability_care_subsidy", "application", "application", who=p)
     assist(ps.hh[p], "disability_care_subsidy", "enrolment_start", "application", who=p)
     w.care_subsidy[p] = True
@@ -222,13 +261,15 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
         kind,
         "payment",
         "automatic",
-        np.where(w.care_subsidy[p], 0.2 * S, 0.15 * S),
+        np.where(w.care_subsidy[p], 0.2 * std, 0.15 * std),
         who=p,
     )
     # ---- rural monitoring list (防止返贫监测): added by village surveys, removed on recovery
     rural = ~pop.urban & active & (head >= 0)
-    add = rural & ~w.monitored & w.hardship & (w.enrolled == 0) & (rng.random(H) < 0.05)
-    remove = w.monitored & ((~active) | ((w.history == 3) & (rng.random(H) < 0.15)))
+    u_add = S.each(m, "monitoring_added", H).random()
+    u_remove = S.each(m, "monitoring_removed", H).random()
+    add = rural & ~w.monitored & w.hardship & (w.enrolled == 0) & (u_add < 0.05)
+    remove = w.monitored & ((~active) | ((w.history == 3) & (u_remove < 0.15)))
     if emit:
         for mask, kind in ((add, "added"), (remove & (head >= 0), "removed")):
             h = np.flatnonzero(mask)

@@ -43,9 +43,12 @@ from simulator.economy import Economy, Prices, month_economy
 from simulator.geography import build_geography
 from simulator.population import Population, build_population, persons_frame
 from simulator.risk import HORIZON
+from simulator.streams import Streams
 from simulator.world import World
 
-SIMULATOR_VERSION = "1.0.0"
+SIMULATOR_VERSION = "2.0.0"
+"""2.0: common random numbers (keyed draws, simulator/streams.py); a case started by a visit
+counts as an application in the truth; the world answers list visits (the twin)."""
 MANIFEST = "manifest.json"
 
 Progress = Callable[[str, int, int], None]
@@ -112,6 +115,17 @@ def _prices(params: ParameterSet, month0: np.datetime64, m: int) -> Prices:
         unemployment_benefit=min_wage
         * float(params.get("unemployment.benefit_share_of_minimum_wage", day)),
     )
+
+
+@dataclass(frozen=True)
+class PriceSchedule:
+    """The prices of month m from the dated parameters (a picklable callable: checkpoints)."""
+
+    params: ParameterSet
+    month0: np.datetime64
+
+    def __call__(self, m: int) -> Prices:
+        return _prices(self.params, self.month0, m)
 
 
 def _person_book(pop: Population, county: str, rng: np.random.Generator) -> PersonBook:
@@ -246,17 +260,20 @@ def build_world(
     """The county at the first burn-in month, with a recorder writing under ``out`` (if given)."""
     params = simulator_parameters(params)
     ss = np.random.SeedSequence(config.seed)
-    rng_geo, rng_pop, rng_book, rng_world, rng_rec = (np.random.default_rng(s) for s in ss.spawn(5))
+    # the county's make-up comes from sequential generators (drawn once, before any month);
+    # everything that happens in the months comes from keyed streams (simulator/streams.py)
+    rng_geo, rng_pop, rng_book, _, _ = (np.random.default_rng(s) for s in ss.spawn(5))
+    streams = Streams(config.seed)
     month0 = _month0(config)
     first, last = -config.burn_in_months, config.months - 1
     geo = build_geography(config.county_code, config.households, rng_geo)
     pop = build_population(geo, config.households, first, last + HORIZON, month0, rng_pop)
-    economy_of = EconomyCache(pop, lambda m: _prices(params, month0, m))
+    economy_of = EconomyCache(pop, PriceSchedule(params, month0))
 
     rec = None
     if out is not None:
         book = _person_book(pop, config.county_code, rng_book)
-        rec = Recorder(out, book, config.defects, month0, config.months, rng_rec)
+        rec = Recorder(out, book, config.defects, month0, config.months, streams)
     village_codes = geo.villages["village_code"].to_numpy().astype("U12")
     asset_multiple = float(
         params.get(
@@ -264,7 +281,7 @@ def build_world(
             month0.astype("datetime64[D]").astype(date),
         )
     )
-    world = World(pop, economy_of, rec, rng_world, last, asset_multiple, village_codes)
+    world = World(pop, economy_of, rec, streams, last, asset_multiple, village_codes)
     return world, pop, geo
 
 
@@ -298,12 +315,13 @@ def _run(
     # the month caches are large at scale: free them before the static files and the summary
     world.economy_of.cache.clear()
     world.risk_buffer = None
-    _write_static(out, pop, world, geo)
+    write_static_truth(out / "truth", pop, world, geo)
     return _manifest(out, config, params, rec, hm_rows, pop, summarize(out))
 
 
-def _write_static(out: Path, pop: Population, world: World, geo) -> None:
-    truth = out / "truth"
+def write_static_truth(truth: Path, pop: Population, world: World, geo) -> None:
+    """The truth files that are not monthly: persons, households, geography (into ``truth``)."""
+    truth.mkdir(parents=True, exist_ok=True)
     persons = persons_frame(pop)
     persons["disability_grade_onset"] = world.dis_grade_new
     persons["disability_onset_month"] = np.where(

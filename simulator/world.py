@@ -23,6 +23,7 @@ from simulator.economy import (
 )
 from simulator.population import Population
 from simulator.risk import HORIZON, RiskBuffer, next_history
+from simulator.streams import Streams
 
 NONE = -1
 P_DIBAO, P_TEKUN = 1, 2
@@ -42,7 +43,7 @@ class World:
         pop: Population,
         economy_of,  # callable month -> Economy
         recorder: Recorder | None,
-        rng: np.random.Generator,
+        streams: Streams,
         last_month: int,
         asset_multiple: float,
         village_codes: np.ndarray,
@@ -50,7 +51,7 @@ class World:
         self.pop = pop
         self.economy_of = economy_of
         self.rec = recorder
-        self.rng = rng
+        self.streams = streams
         self.last_month = last_month
         self.asset_multiple = asset_multiple
         self.village_codes = village_codes
@@ -72,7 +73,7 @@ class World:
         self.dis_grade_new = np.zeros(P, np.int8)
         self.dis_type_new = np.zeros(P, np.int8)
         self.dis_onset_month = np.full(P, 32000, np.int16)
-        self.certified = (pop.dis_grade0 > 0) & (rng.random(P) < 0.75)
+        self.certified = (pop.dis_grade0 > 0) & (streams.each(None, "certified", P).random() < 0.75)
         self.living_subsidy = np.zeros(P, bool)
         self.care_subsidy = np.zeros(P, bool)
         # programs
@@ -89,32 +90,39 @@ class World:
         self.absent = np.zeros(H, np.int16)  # school days missed by the household's children
         self.last_job_loss = np.full(H, -32000, np.int16)
         self.last_ill_start = np.full(H, -32000, np.int16)
+        # the twin: households the project's list visits in a month, and what the visits found
+        self.list_visits: dict[int, np.ndarray] = {}
+        self.list_outcomes: dict[int, dict[str, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ month
     def step(self, m: int, deliver: bool) -> pa.Table | None:
         """Advance to month m; return the household-month truth when ``deliver``."""
-        pop, rng = self.pop, self.rng
+        pop, S = self.pop, self.streams
         e = self.economy_of(m)
         H = pop.n_households
         active = e.n > 0
         new_hh = pop.hh_start == m
         self.history[new_hh] = 0  # three observed months are needed before an onset
         # township shocks
+        n_towns = len(self.K_town)
         k_prev = self.K_town.copy()
-        u = rng.random(len(self.K_town))
+        u = S.each(m, "township_shock", n_towns).random()
         self.K_town = np.where(k_prev, u >= SHOCK_OFF, u < SHOCK_ON)
         started = self.K_town & ~k_prev
-        self.shock_kind[started] = np.where(rng.random(started.sum()) < 0.6, 1, 2)
+        kind = np.where(S.each(m, "township_shock_kind", n_towns).random() < 0.6, 1, 2)
+        self.shock_kind[started] = kind[started]
         Kh = self.K_town[pop.township].astype(np.int64)
         rows = np.arange(H)
         # chains
         J0, I0, D0 = self.J.copy(), self.I.copy(), self.D.copy()
-        u = rng.random((3, H))
-        self.J = np.where(active, draw_next(e.t_job[rows, Kh, J0], u[0]), 0).astype(np.int8)
-        self.I = np.where(active, draw_next(e.t_ill[rows, I0], u[1]), 0).astype(np.int8)
-        self.D = (D0 | (u[2] < e.h_dis)) & active
-        admitted = (rng.random(H) < e.q_adm) & active
-        eps = rng.normal(0.0, e.sigma)
+        u_job = S.each(m, "job_chain", H).random()
+        u_ill = S.each(m, "illness_chain", H).random()
+        u_dis = S.each(m, "disability_onset", H).random()
+        self.J = np.where(active, draw_next(e.t_job[rows, Kh, J0], u_job), 0).astype(np.int8)
+        self.I = np.where(active, draw_next(e.t_ill[rows, I0], u_ill), 0).astype(np.int8)
+        self.D = (D0 | (u_dis < e.h_dis)) & active
+        admitted = (S.each(m, "hospital_admission", H).random() < e.q_adm) & active
+        eps = S.each(m, "income_noise", H).normal(0.0, e.sigma)
         income, rigid = effective(e, self.J, self.I, self.D, Kh)
         self.y = realized_income(e, income, rigid, eps, admitted)
         self.admitted = admitted
@@ -124,7 +132,7 @@ class World:
         self.history = np.where(active, next_history(self.history, hardship), self.history)
         self.hardship = hardship
 
-        ps = people.month_people(pop, m, e, rng)
+        ps = people.month_people(pop, m, e, S)
         events = people.Events(
             job_loss=(self.J == 1) & (J0 == 0),
             job_found=(J0 > 0) & (self.J == 0),
@@ -147,7 +155,7 @@ class World:
 
     # ------------------------------------------------------------ person level
     def _people_events(self, m, e: Economy, ps, ev) -> None:
-        rng = self.rng
+        S, P = self.streams, self.pop.n_persons
         # the primary earner loses the job; the spell ends when the chain ends
         self.prev_unemp_pid = self.unemp_pid.copy()
         self.unemp_pid = np.where(ev.job_loss, e.primary, self.unemp_pid)
@@ -158,10 +166,12 @@ class World:
         dis_new = np.flatnonzero(ev.dis_start)
         who = ps.pick_old[dis_new]
         who = who[who >= 0]
-        self.dis_grade_new[who] = rng.choice(4, len(who), p=[0.15, 0.25, 0.30, 0.30]) + 1
-        self.dis_type_new[who] = rng.choice(
-            7, len(who), p=[0.14, 0.22, 0.02, 0.36, 0.08, 0.09, 0.09]
+        grade = S.each(m, "disability_grade", P).choice(4, p=[0.15, 0.25, 0.30, 0.30]) + 1
+        dtype = S.each(m, "disability_type", P).choice(
+            7, p=[0.14, 0.22, 0.02, 0.36, 0.08, 0.09, 0.09]
         )
+        self.dis_grade_new[who] = grade[who]
+        self.dis_type_new[who] = dtype[who]
         self.dis_onset_month[who] = m
 
     # ---------------------------------------------------------------- programs

@@ -71,6 +71,10 @@ class ScoringConfig(BaseModel):
         exploration_share: the share of each list drawn at random.
         seed: the seed of the exploration draws.
         chunk_rows: households per committed chunk (a killed run resumes after the last one).
+        ranking: what orders the discovery entries: ``model`` (the champion's priority) or
+            ``rules`` (the early-warning rules' score, :func:`policies.early_warning.
+            rules_baseline`: the county's practice without a model, under the same population,
+            suppression, program-gap path, sizes and exploration; the twin's ``rules`` policy).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -81,6 +85,7 @@ class ScoringConfig(BaseModel):
     exploration_share: float = Field(0.03, ge=0, lt=1)
     seed: int = 0
     chunk_rows: int = Field(50_000, ge=1)
+    ranking: str = Field("model", pattern="^(model|rules)$")
 
 
 class Settings(BaseModel):

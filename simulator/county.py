@@ -196,9 +196,7 @@ class County:
             or state.get("checkpoint_version") != CHECKPOINT_VERSION
             or state.get("simulator_version") != SIMULATOR_VERSION
         ):
-            raise ConfigError(
-                f"{path} is not a county checkpoint of simulator {SIMULATOR_VERSION}"
-            )
+            raise ConfigError(f"{path} is not a county checkpoint of simulator {SIMULATOR_VERSION}")
         county: County = state["county"]
         county.raw, county.truth_dir = Path(raw), Path(truth_dir)
         county._retarget()

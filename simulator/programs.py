@@ -79,7 +79,9 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     active = e.n > 0
     std = e.standard
     y = np.where(active, w.y, np.inf)
-    y_obs = y * S.each(m, "means_test_error", H).lognormal(0, 0.12)  # the means test sees income with error
+    y_obs = y * S.each(m, "means_test_error", H).lognormal(
+        0, 0.12
+    )  # the means test sees income with error
     per_cap_assets = pop.deposits / np.maximum(e.n, 1)
     assets_pass = (
         (pop.vehicle_value < 100_000)
@@ -144,7 +146,9 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     # ---- payments
     h = np.flatnonzero(w.enrolled > 0)
     amount = np.where(
-        w.enrolled[h] == P_TEKUN, 1.3 * std, np.maximum(std - np.clip(y_obs[h], 0, std), 0.1 * std) * e.n[h]
+        w.enrolled[h] == P_TEKUN,
+        1.3 * std,
+        np.maximum(std - np.clip(y_obs[h], 0, std), 0.1 * std) * e.n[h],
     )
     assist(h, np.array(["", "dibao", "tekun"])[w.enrolled[h]], "payment", "application", amount)
     # ---- new applications
@@ -193,9 +197,10 @@ def run(w: World, m: int, e: Economy, ps: People, ev: Events, deliver: bool) -> 
     _start_visit_cases(w, m, h[in_need], tekun_case)
     # ---- list visits (the twin): the project's list, answered by the same visit model
     h = np.asarray(w.list_visits.pop(m, np.zeros(0, np.int64)), np.int64)
-    h = h[active[h] & (head[h] >= 0)] if len(h) else h
     r = S.each(m, "list_visit_outcome", H).random()[h]
     found, in_need = visit_outcome(w.hardship[h], r)
+    gone = ~(active[h] & (head[h] >= 0))  # dissolved or moved away: nobody to find
+    found, in_need = found & ~gone, in_need & ~gone
     w.list_outcomes[m] = {
         "household_id": h,
         "outcome": np.where(~found, "not_found", np.where(in_need, "in_need", "not_in_need")),

@@ -233,6 +233,13 @@ class World:
                 "enrolled_tekun": enrolled == P_TEKUN,
                 "applied_12m": applied_12m,
                 "silent": hardship & (enrolled == 0) & ~applied_12m,
+                # silent and not on the rural monitoring list: the twin's undiscovered need
+                "rural_monitored": self.monitored[idx],
+                "undiscovered_need": hardship
+                & (enrolled == 0)
+                & ~applied_12m
+                & ~self.monitored[idx],
+                "case_pending": self.pending[idx] > 0,
                 "job_loss_spell": self.J[idx] > 0,
                 "job_state": self.J[idx],
                 "serious_illness": self.I[idx] > 0,

@@ -45,6 +45,13 @@ def score(
         int | None,
         typer.Option(help="Households per committed chunk (a killed run resumes after it)."),
     ] = None,
+    ranking: Annotated[
+        str | None,
+        typer.Option(
+            help="What orders the lists: model (the champion's priority) or rules (the "
+            "early-warning rules' score, same population and sizes) [default: model]."
+        ),
+    ] = None,
     workspace: Workspace = None,
 ) -> None:
     """Score every household with the champion, match programs, prioritise and write visit
@@ -61,6 +68,7 @@ def score(
         "capacity": capacity,
         "exploration_share": exploration,
         "seed": seed,
+        "ranking": ranking,
     }
     given = {k: v for k, v in flags.items() if v is not None}
     day = parse_day(as_of, "--as-of")

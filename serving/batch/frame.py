@@ -18,7 +18,7 @@ import pandas as pd
 
 from features.eligibility.engine import EligibilityResult, evaluate
 from features.eligibility.trace import household_trace, param_namespace
-from policies.early_warning import RULES, rule_flags
+from policies.early_warning import RULES, rule_flags, rules_baseline
 from policies.parameters import ParameterSet
 from policies.population import PROGRAM_GAP_PROGRAMS, PROGRAM_GAP_SHARE, segments
 from policies.tristate import STATUS_NAMES
@@ -148,6 +148,8 @@ def compute(
     result = evaluate(frame, params, as_of)
     gaps = gap_value(result.gap, result.program_codes)
     prio = priority(p, gaps)
+    if spec.ranking == "rules":  # the early-warning rules' lists, under the same conditions
+        prio = rules_baseline(frame, params, as_of)
     bits = warning_bits(frame, params, as_of)
     suppressed = _suppressed(frame, bits, not_in_need or {})
     segment = segments(frame, params, as_of).to_numpy()

@@ -125,6 +125,8 @@ class ListSpec:
         capacity: a fixed list size per jurisdiction (overrides the share).
         exploration_share: the share of each list drawn at random (exploration).
         seed: the run's seed (with the jurisdiction code, it fixes the random draws).
+        ranking: ``model`` (priority from the score and the gaps) or ``rules`` (the
+            early-warning rules' score orders the discovery entries; scores are still stored).
     """
 
     level: str = "township"
@@ -132,6 +134,7 @@ class ListSpec:
     capacity: int | None = None
     exploration_share: float = 0.03
     seed: int = 0
+    ranking: str = "model"
 
     def __post_init__(self) -> None:
         if self.level not in ("township", "village"):
@@ -142,6 +145,8 @@ class ListSpec:
             raise ValueError("capacity must be at least 1")
         if not 0 <= self.exploration_share < 1:
             raise ValueError("exploration share must be in [0, 1)")
+        if self.ranking not in ("model", "rules"):
+            raise ValueError("ranking must be model or rules")
 
     def size(self, n_households: int) -> int:
         """The list size for a jurisdiction of ``n_households``."""
@@ -156,7 +161,7 @@ class ListSpec:
             "capacity": self.capacity,
             "exploration_share": self.exploration_share,
             "seed": self.seed,
-        }
+        } | ({} if self.ranking == "model" else {"ranking": self.ranking})
 
 
 def _rng(seed: int, code: str) -> np.random.Generator:

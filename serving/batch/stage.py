@@ -78,6 +78,7 @@ def list_spec(scoring: ScoringConfig) -> ListSpec:
             scoring.capacity,
             scoring.exploration_share,
             scoring.seed,
+            scoring.ranking,
         )
     except ValueError as exc:
         raise ConfigError(f"bad list option: {exc}") from None

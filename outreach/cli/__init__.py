@@ -19,19 +19,21 @@ from outreach.cli import (
     ingest,
     link,
     models,
+    month,
     outcomes,
     score,
     serve,
     train,
+    twin,
     world,
 )
 from outreach.cli.app import app
 
 __all__ = ["app", "main"]
 _COMMAND_MODULES = (world, ingest, link, features, train, models, score, outcomes, serve, audit)
-_COMMAND_MODULES += (evaluate,)
+_COMMAND_MODULES += (evaluate, month, twin)
 _HELP_ORDER = ("simulate", "contracts", "ingest", "link", "features", "train", "drift")
-_HELP_ORDER += ("models", "promote", "rollback", "score", "evaluate", "serve", "demo")
+_HELP_ORDER += ("models", "promote", "rollback", "score", "evaluate", "month", "serve", "demo")
 
 
 def _command_name(info: typer.models.CommandInfo) -> str:

@@ -364,8 +364,8 @@ def run_policy(options: TwinOptions, params, say: Say | None = None) -> TwinRunR
             if m < loop[-1]:  # the last month's list would never be visited
                 t = time.perf_counter()
                 year, month = _year_month(county, m)
-                run_month(settings, MonthOptions(month_end(year, month),
-                                                 due_for_retraining(k, options.retrain_every)))  # fmt: skip
+                retrain = due_for_retraining(k, options.retrain_every)
+                run_month(settings, MonthOptions(month_end(year, month), retrain))
                 timer["pipeline"] += time.perf_counter() - t
         done.append(label)
         _write_json(folder / STATE, {**state, "months_done": done})

@@ -8,7 +8,8 @@ Every policy gets the same capacity: lists of ``capacity_share`` of each townshi
 | ``status-quo`` | none | (the world's own visits only) |
 | ``rules`` | the pipeline's, ``ranking=rules`` | the early-warning rules' score |
 | ``model`` | the pipeline's, ``ranking=model`` | today's champion and priority |
-| ``oracle`` | the evaluation's reference | truth-eligible, not enrolled, not pending; undiscovered need first |
+| ``oracle`` | the evaluation's reference | truth-eligible, not enrolled or pending; |
+| | | undiscovered need first |
 | ``learning`` | not yet | plugs in with the learning-from-visits work |
 
 The oracle is a reference, not a proven ceiling: it knows who qualifies but not who a visit

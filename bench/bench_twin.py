@@ -40,7 +40,7 @@ def main() -> None:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-twin-"))
     workspace = folder / "workspace"
     workspace.mkdir(parents=True, exist_ok=True)
-    cli = [sys.executable, "-m", "outreach.cli", "twin", args.case]
+    cli = [sys.executable, "-m", "outreach.cli", "twin", "run" if args.case == "one" else "compare"]
     common = ["--households", str(args.households), "--months", str(args.months),
               "--out", str(folder / "twin"), "--workspace", str(workspace)]  # fmt: skip
     if args.case == "one":

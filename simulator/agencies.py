@@ -273,7 +273,6 @@ class Recorder:
         rates = self.defects[agency]
         contract = CONTRACTS[agency]
         S = self.streams
-        n = len(pid)
         ids = self.book.ids[pid].astype("U18")
         r = S.draws(m, f"id_defect_{agency}", key).random()
         missing = r < rates.missing_id

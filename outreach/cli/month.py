@@ -1,4 +1,4 @@
-"""``outreach month``: one month of operations (ingest, link, features, train on schedule, score)."""
+"""``outreach month``: one month of operations (ingest, link, features, train, score)."""
 
 from __future__ import annotations
 

@@ -179,6 +179,15 @@ class ListEntry(Out):
     band: str
     priority: Num
     exploration: bool
+    path: Literal["ranked", "program_gap", "exploration"] = Field(
+        description="how the entry reached the list: the ranking, the program-gap path or the "
+        "exploration draw"
+    )
+    selection_probability: Num | None = Field(
+        description="the probability that the listing design put the household on this list: "
+        "1 for ranked and program-gap entries, the inclusion probability of the draw for an "
+        "exploration entry; null for entries stored before it was logged"
+    )
     low_confidence_link: bool
     reasons: EntryReasons
     verify: list[VerifyItem]

@@ -81,7 +81,7 @@ def record_table(agency: str) -> str:
 
 def record_columns(agency: str) -> list[Column]:
     """Contract columns kept in ``rec_<agency>`` (personal identifiers removed)."""
-    return [c for c in CONTRACTS[agency].columns if c.name not in PERSON_COLUMNS]
+    return [c for c in CONTRACTS[agency].all_columns if c.name not in PERSON_COLUMNS]
 
 
 def _ddl() -> list[str]:
@@ -115,6 +115,11 @@ def _ddl() -> list[str]:
     for agency in CONTRACTS:
         cols = ", ".join(f"{c.name} {_SQL_TYPES[c.dtype]}" for c in record_columns(agency))
         out.append(f"CREATE TABLE IF NOT EXISTS {record_table(agency)} ({cols}, row_no INTEGER)")
+        for c in CONTRACTS[agency].optional:  # a warehouse made before the column existed
+            out.append(
+                f"ALTER TABLE {record_table(agency)} ADD COLUMN IF NOT EXISTS "
+                f"{c.name} {_SQL_TYPES[c.dtype]}"
+            )
     return out
 
 

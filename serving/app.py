@@ -14,8 +14,9 @@ caseworkers found; every list states that purpose.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -55,6 +56,7 @@ def create_app(
     settings: Settings,
     options: ServiceOptions | None = None,
     watcher: ChampionWatcher | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> FastAPI:
     """Build the application for a workspace.
 
@@ -62,8 +64,10 @@ def create_app(
         settings: the workspace settings (service database, models, snapshots, warehouse).
         options: service tuning (poll interval, caches, token cache).
         watcher: a champion watcher to use instead of the registry's (tests).
+        clock: the service's "now" (tz-aware), behind the visit-date rule and the recording
+            time of outcomes (default: the wall clock; see :class:`Service`).
     """
-    service = Service(settings, options, watcher)
+    service = Service(settings, options, watcher, clock)
     service.on_new_run(lambda run: lists.prewarm(service, run))  # lists ready before asked
 
     @asynccontextmanager

@@ -390,6 +390,38 @@ _add(
             _village(),
         ),
         defects=ID_DEFECTS,
+        optional=(
+            Column(
+                "list_run_id",
+                "string",
+                "Optional (trigger `outreach_list`): the scoring run whose list held the household "
+                "when the visit was recorded.",
+                nullable=True,
+            ),
+            Column(
+                "list_rank",
+                "int",
+                "Optional: the household's rank on that list (1 = visit first).",
+                nullable=True,
+                minimum=1,
+            ),
+            Column(
+                "list_exploration",
+                "bool",
+                "Optional: whether the list entry was an exploration draw (drawn at random).",
+                nullable=True,
+            ),
+            Column(
+                "list_selection_probability",
+                "float",
+                "Optional: the probability that the listing design put the household on the "
+                "list (1 for ranked and program-gap entries; the inclusion probability of the "
+                "draw for exploration entries), for weighting visit outcomes as labels.",
+                nullable=True,
+                minimum=0,
+                maximum=1,
+            ),
+        ),
     )
 )
 

@@ -48,7 +48,7 @@ def render_markdown() -> str:
             "| column | type | null | allowed / range | PII | meaning |",
             "| --- | --- | --- | --- | --- | --- |",
         ]
-        for col in c.columns:
+        for col in c.all_columns:
             if col.allowed:
                 rng = ", ".join(col.allowed)
             elif col.minimum is not None or col.maximum is not None:
@@ -61,5 +61,12 @@ def render_markdown() -> str:
                 f"| `{col.name}` | {col.dtype} | {'yes' if col.nullable else 'no'} | {rng} | "
                 f"{'yes' if col.pii else ''} | {col.description} |"
             )
+        if c.optional:
+            names = ", ".join(f"`{col.name}`" for col in c.optional)
+            out += [
+                "",
+                f"Optional columns ({names}): a delivery may leave them out (older deliveries "
+                "and the agency's own files do); absent means null.",
+            ]
         out.append("")
     return "\n".join(out)

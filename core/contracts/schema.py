@@ -48,20 +48,36 @@ class Contract:
     baseline: bool = False
     schema_version: str = SCHEMA_VERSION
     notes: tuple[str, ...] = field(default_factory=tuple)
+    optional: tuple[Column, ...] = ()
+    """Columns a delivery may carry or leave out (nullable; absent means null): added to a
+    contract after deliveries without them existed, or carried only by some sources (e.g. the
+    list entry behind an exported visit). The agency's own files (and the simulator's) hold
+    :attr:`columns` only."""
+
+    def __post_init__(self) -> None:
+        if any(not c.nullable for c in self.optional):
+            raise ValueError(f"{self.agency}: an optional column must be nullable")
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    def arrow_schema(self) -> pa.Schema:
-        """The Parquet schema, with the agency and schema version in its metadata."""
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        """:attr:`columns`, then :attr:`optional`: what ingest checks and keeps."""
+        return self.columns + self.optional
+
+    def arrow_schema(self, optional: bool = False) -> pa.Schema:
+        """The Parquet schema, with the agency and schema version in its metadata (with the
+        optional columns when ``optional``)."""
+        cols = self.all_columns if optional else self.columns
         return pa.schema(
-            [pa.field(c.name, c.arrow_type, nullable=c.nullable) for c in self.columns],
+            [pa.field(c.name, c.arrow_type, nullable=c.nullable) for c in cols],
             metadata={"agency": self.agency, "schema_version": self.schema_version},
         )
 
     def column(self, name: str) -> Column:
-        for c in self.columns:
+        for c in self.all_columns:
             if c.name == name:
                 return c
         raise KeyError(name)

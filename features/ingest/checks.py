@@ -124,7 +124,7 @@ def check_rows(
     reason = np.zeros(n, dtype=np.int8)  # 0: accepted, else 1 + index in REASONS
     detail = np.full(n, "", dtype=object)
     out = pd.DataFrame(index=pd.RangeIndex(n))
-    for col in contract.columns:
+    for col in contract.all_columns:
         if col.name in present:
             values = raw.column(col.name) if isinstance(raw, pa.Table) else raw[col.name]
         else:
@@ -132,7 +132,7 @@ def check_rows(
         conv, bad = _coerce(col, values)
         flag_rows(reason, detail, bad, "bad_type", col.name)
         out[col.name] = conv
-    for col in contract.columns:
+    for col in contract.all_columns:
         v = out[col.name]
         if not col.nullable:
             flag_rows(reason, detail, v.isna().to_numpy(), "missing_value", col.name)

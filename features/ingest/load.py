@@ -164,7 +164,9 @@ class Ingestor:
         con.execute("BEGIN TRANSACTION")
         try:
             con.register("incoming_rec", rec)
-            con.execute(f"INSERT INTO {warehouse.record_table(agency)} SELECT * FROM incoming_rec")
+            con.execute(
+                f"INSERT INTO {warehouse.record_table(agency)} BY NAME SELECT * FROM incoming_rec"
+            )
             con.register("incoming_person", persons)
             con.execute("INSERT INTO person_records SELECT * FROM incoming_person")
             if len(quarantine):

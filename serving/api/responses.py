@@ -111,6 +111,8 @@ def list_entry(
         band=row["band"],
         priority=row["priority"],
         exploration=row["exploration"],
+        path=row["path"],
+        selection_probability=row["selection_probability"],
         low_confidence_link=row["low_confidence_link"],
         reasons=EntryReasons(
             model=explanation_of(row["reasons"], row["base_value"]),

@@ -12,13 +12,14 @@ import re
 import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 HOUSEHOLD_REF = r"^H[0-9a-f]{24}$"
 JURISDICTION = r"^[0-9]{9}([0-9]{3})?$"
 PROGRAM = r"^[a-z][a-z_]{0,39}$"
 VISIT_DAYS = 366
-"""A visit outcome is recorded within this many days of the visit (and never before it)."""
+"""A visit outcome is recorded within this many days of the visit (and never before it), by the
+service's clock (:meth:`serving.runtime.service.Service.today`)."""
 _SEP = r"[\s\-./_,:]?"
 _ID_LIKE = re.compile(rf"(?:\d{_SEP}){{17}}[\dXx]|(?:\d{_SEP}){{14}}\d")
 _INVISIBLE = {"Cf"}  # zero-width and direction marks, dropped before the ID check
@@ -178,6 +179,15 @@ class ListEntry(Out):
     band: str
     priority: Num
     exploration: bool
+    path: Literal["ranked", "program_gap", "exploration"] = Field(
+        description="how the entry reached the list: the ranking, the program-gap path or the "
+        "exploration draw"
+    )
+    selection_probability: Num | None = Field(
+        description="the probability that the listing design put the household on this list: "
+        "1 for ranked and program-gap entries, the inclusion probability of the draw for an "
+        "exploration entry; null for entries stored before it was logged"
+    )
     low_confidence_link: bool
     reasons: EntryReasons
     verify: list[VerifyItem]
@@ -276,15 +286,7 @@ class OutcomeCreate(In):
     )
     note: FreeText | None = None
 
-    @field_validator("visit_date")
-    @classmethod
-    def _plausible(cls, value: dt.date) -> dt.date:
-        today = dt.date.today()
-        if value > today:
-            raise ValueError("a visit cannot be in the future")
-        if (today - value).days > VISIT_DAYS:
-            raise ValueError(f"a visit is recorded within {VISIT_DAYS} days")
-        return value
+    # the visit-date rule needs the service's clock: serving.api.records.check_visit_date
 
 
 class CorrectionCreate(In):

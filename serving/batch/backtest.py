@@ -73,6 +73,7 @@ def backtest_lists(
                 n_boot=n_boot,
                 seed=spec.seed + day.toordinal(),
                 keep_draws=True,
+                as_of=day,
             )  # fmt: skip
         )
     pooled = pool_months(results)

@@ -174,7 +174,7 @@ def compute(
         }
     )
     say("lists")
-    lists = build_lists(households, spec, float(params.get(PROGRAM_GAP_SHARE, as_of)))
+    lists = build_lists(households, spec, float(params.get(PROGRAM_GAP_SHARE, as_of)), as_of)
     listed = np.flatnonzero(households["household_id"].isin(set(lists["household_id"])))
     say(f"explaining {len(listed):,} listed households")
     explained = explain_households(

@@ -23,6 +23,7 @@ resamples. Percentile 95 %.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -77,11 +78,17 @@ def judge(lists: pd.DataFrame, flags: pd.DataFrame) -> dict[str, dict[str, float
     return out
 
 
-def _lists(households: pd.DataFrame, spec: ListSpec, share: float, rules: np.ndarray | None):
+def _lists(
+    households: pd.DataFrame,
+    spec: ListSpec,
+    share: float,
+    rules: np.ndarray | None,
+    as_of: date | None = None,
+):
     frame = households
     if rules is not None:
         frame = households.assign(priority=rules, score=rules)
-    return build_lists(frame, spec, share)
+    return build_lists(frame, spec, share, as_of)
 
 
 def _resample(households: pd.DataFrame, code_col: str, rng: np.random.Generator) -> np.ndarray:
@@ -113,6 +120,7 @@ def evaluate_lists(
     n_boot: int = 200,
     seed: int = 0,
     keep_draws: bool = False,
+    as_of: date | None = None,
 ) -> dict[str, Any]:
     """Our lists against rules lists built under the same conditions, with intervals.
 
@@ -127,6 +135,7 @@ def evaluate_lists(
         keep_draws: also return the point figures and every resample's (``point``,
             ``draws``: ``{"ours": [...], "rules": [...]}``), to pool months
             (:func:`pool_months`).
+        as_of: the run's date (keys the exploration draws of rebuilt lists, as in the run).
 
     Returns:
         ``{"definitions", "composition", "ours", "rules", "ours_minus_rules", "n_boot"}``;
@@ -139,10 +148,10 @@ def evaluate_lists(
     flags = flags[cols]
     base = h[list(LIST_COLUMNS)]
     rules_score = np.asarray(rules_score, dtype=float)
-    ours_lists = lists if lists is not None else _lists(base, spec, program_gap_share, None)
+    ours_lists = lists if lists is not None else _lists(base, spec, program_gap_share, None, as_of)
     point = {
         "ours": judge(ours_lists, flags),
-        "rules": judge(_lists(base, spec, program_gap_share, rules_score), flags),
+        "rules": judge(_lists(base, spec, program_gap_share, rules_score, as_of), flags),
     }
     code_col = f"{spec.level}_code"
     rng = np.random.default_rng(seed)
@@ -156,8 +165,9 @@ def evaluate_lists(
             + pd.Series(np.arange(len(rows))).astype(str)
         )
         f = flags.iloc[rows].set_axis(sample["household_id"].to_numpy())
-        draws["ours"].append(judge(_lists(sample, spec, program_gap_share, None), f))
-        draws["rules"].append(judge(_lists(sample, spec, program_gap_share, rules_score[rows]), f))
+        draws["ours"].append(judge(_lists(sample, spec, program_gap_share, None, as_of), f))
+        rebuilt = _lists(sample, spec, program_gap_share, rules_score[rows], as_of)
+        draws["rules"].append(judge(rebuilt, f))
 
     diff_point = _difference(point["ours"], point["rules"])
     diff_draws = [_difference(o, r) for o, r in zip(draws["ours"], draws["rules"], strict=True)]

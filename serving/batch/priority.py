@@ -18,6 +18,21 @@ Lists are built per jurisdiction (township, or village), sized by caseworker cap
 of each list (default 3 %) is drawn at random from the jurisdiction's households not otherwise
 listed and marked as exploration, so that visit outcomes can be used as labels without only
 confirming the model's own guesses. Everything here is a pure function of its inputs and a seed.
+
+**Logged listings.** Every entry carries its ``selection_probability``: 1.0 for the ranked and
+program-gap entries (deterministic given the scores), and for an exploration entry its inclusion
+probability under the sampling design, exactly. The design, per list and month:
+
+1. the number of exploration places ``n`` is ``size x share`` rounded stochastically (down or
+   up, so that its expectation is exactly ``size x share``), by a keyed uniform of (seed, month,
+   jurisdiction);
+2. given ``n``, the pool (the listable households not ranked onto the list) is sampled by simple
+   random sampling without replacement: the ``n`` households with the smallest keyed uniforms
+   :func:`exploration_uniform` (blake2b of seed, as-of month, jurisdiction code and household key
+   -> [0, 1)), so any engine that hashes the same draws the same households, and each month draws
+   afresh. Each pool household is included with probability ``n / len(pool)``, which is what an
+   exploration entry records (conditional on ``n``, as Horvitz-Thompson weighting needs; its
+   expectation over months is ``size x share / len(pool)``).
 """
 
 from __future__ import annotations
@@ -25,6 +40,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -72,9 +88,9 @@ PROGRAM_GAP_PURPOSE = (
 )
 """The purpose stated with a program-gap entry (it marks the path on the stored list entry)."""
 
-PATHS = ("discovery", "program_gap")
-"""How an entry reached a list: the discovery ranking (or its exploration draw) or the
-program-gap path."""
+PATHS = ("ranked", "program_gap", "exploration")
+"""How an entry reached a list: the discovery ranking, the program-gap path, or the exploration
+draw (stored as ``list_entries.path``)."""
 
 SUPPRESS_MONTHS = 6
 """A visit that found no need keeps a household off lists this long, unless a warning fires."""
@@ -124,7 +140,8 @@ class ListSpec:
             ``capacity`` is not set); at least one entry per jurisdiction.
         capacity: a fixed list size per jurisdiction (overrides the share).
         exploration_share: the share of each list drawn at random (exploration).
-        seed: the run's seed (with the jurisdiction code, it fixes the random draws).
+        seed: the run's seed (with the month, jurisdiction and household keys, it fixes the
+            exploration draws).
         ranking: ``model`` (priority from the score and the gaps) or ``rules`` (the
             early-warning rules' score orders the discovery entries; scores are still stored).
     """
@@ -164,15 +181,29 @@ class ListSpec:
         } | ({} if self.ranking == "model" else {"ranking": self.ranking})
 
 
-def _rng(seed: int, code: str) -> np.random.Generator:
-    digest = hashlib.sha256(f"{seed}:{code}".encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+def exploration_uniform(seed: int, month: str, code: str, key: str) -> float:
+    """The keyed uniform in [0, 1) of one draw: blake2b (8 bytes) of ``seed|month|code|key``.
+
+    ``month`` is the as-of month (``YYYY-MM``); ``key`` a household key, or ``"#places"`` for the
+    draw of the number of exploration places.
+
+    Example:
+        >>> exploration_uniform(0, "2025-12", "330226001", "H" + "0" * 24) == exploration_uniform(
+        ...     0, "2025-12", "330226001", "H" + "0" * 24)
+        True
+    """
+    text = f"{seed}|{month}|{code}|{key}".encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big") / 2.0**64
 
 
-def _n_explore(size: int, share: float, rng: np.random.Generator) -> int:
-    """Stochastic rounding: the expected number is exactly ``size x share``."""
+def _uniforms(seed: int, month: str, code: str, keys: np.ndarray) -> np.ndarray:
+    return np.fromiter((exploration_uniform(seed, month, code, k) for k in keys), float, len(keys))
+
+
+def _n_explore(size: int, share: float, u: float) -> int:
+    """Stochastic rounding by the uniform ``u``: the expected number is exactly ``size x share``."""
     x = size * share
-    return int(np.floor(x) + (rng.random() < x - np.floor(x)))
+    return int(np.floor(x) + (u < x - np.floor(x)))
 
 
 def program_gap_places(size: int, share: float) -> int:
@@ -181,7 +212,10 @@ def program_gap_places(size: int, share: float) -> int:
 
 
 def build_lists(
-    frame: pd.DataFrame, spec: ListSpec, program_gap_share: float = 0.0
+    frame: pd.DataFrame,
+    spec: ListSpec,
+    program_gap_share: float = 0.0,
+    as_of: date | None = None,
 ) -> pd.DataFrame:
     """Visit lists for every jurisdiction.
 
@@ -193,7 +227,7 @@ def build_lists(
        ``program_gap`` true, by ``program_gap_value`` (ties by household key); places they do
        not fill go to discovery;
     3. the **exploration** entries: drawn at random from the ``listable`` households not
-       otherwise listed.
+       otherwise listed (the design in the module docstring).
 
     Args:
         frame: one row per household with ``household_id``, ``township_code``,
@@ -202,13 +236,18 @@ def build_lists(
             ``program_gap_value``.
         spec: list sizes and the exploration share.
         program_gap_share: the program-gap path's largest share of each list.
+        as_of: the as-of date; its month keys the exploration draws (None: no month, for
+            lists that are not of a month).
 
     Returns:
         One row per list entry: ``jurisdiction_code``, ``household_id``, ``rank`` (1 = visit
-        first), ``exploration``, ``capacity``, ``path`` (:data:`PATHS`).
+        first), ``exploration``, ``capacity``, ``path`` (:data:`PATHS`) and
+        ``selection_probability``.
     """
     code_col = f"{spec.level}_code"
-    cols = ["jurisdiction_code", "household_id", "rank", "exploration", "capacity", "path"]
+    cols = ["jurisdiction_code", "household_id", "rank", "exploration", "capacity", "path",
+            "selection_probability"]  # fmt: skip
+    month = "" if as_of is None else f"{as_of:%Y-%m}"
     frame = frame.loc[frame[code_col].notna()]
     if frame.empty:
         return pd.DataFrame(columns=cols)
@@ -229,8 +268,8 @@ def build_lists(
     for k, code in enumerate(code_names):
         rows = ranked[bounds[k] : bounds[k + 1]]
         size = spec.size(len(rows))
-        rng = _rng(spec.seed, str(code))
-        n_explore = _n_explore(size, spec.exploration_share, rng)
+        places_u = exploration_uniform(spec.seed, month, str(code), "#places")
+        n_explore = _n_explore(size, spec.exploration_share, places_u)
         g = rows[gap[rows]]
         g = g[np.lexsort((id_rank[g], -gap_value[g]))]
         g = g[: min(program_gap_places(size, program_gap_share), size - n_explore)]
@@ -239,7 +278,9 @@ def build_lists(
         rest = candidates[len(top) :]
         rest = rest[np.argsort(id_rank[rest], kind="stable")]
         n_explore = min(n_explore, len(rest))
-        explore = rest[np.sort(rng.choice(len(rest), size=n_explore, replace=False))]
+        u = _uniforms(spec.seed, month, str(code), ids[rest]) if n_explore else np.zeros(0)
+        explore = rest[np.sort(np.argsort(u, kind="stable")[:n_explore])]
+        p_explore = n_explore / len(rest) if len(rest) else 0.0
         chosen = np.concatenate([top, g, explore])
         n_top, n_gap = len(top), len(g)
         parts.append(
@@ -251,9 +292,12 @@ def build_lists(
                     "exploration": np.r_[np.zeros(n_top + n_gap, bool), np.ones(n_explore, bool)],
                     "capacity": np.int32(size),
                     "path": np.r_[
-                        np.full(n_top, "discovery", object),
+                        np.full(n_top, "ranked", object),
                         np.full(n_gap, "program_gap", object),
-                        np.full(n_explore, "discovery", object),
+                        np.full(n_explore, "exploration", object),
+                    ],
+                    "selection_probability": np.r_[
+                        np.ones(n_top + n_gap), np.full(n_explore, p_explore)
                     ],
                 }
             )

@@ -94,14 +94,22 @@ def truth_section(
     if len(h) > MAX_BOOT_HOUSEHOLDS:
         n_boot = 0
     evaluation = evaluate_lists(
-        h, judged, rules, spec, share, lists=scored.lists, n_boot=n_boot, seed=spec.seed
+        h,
+        judged,
+        rules,
+        spec,
+        share,
+        lists=scored.lists,
+        n_boot=n_boot,
+        seed=spec.seed,
+        as_of=as_of,
     )
     ours, by_rules = evaluation["ours"]["all"], evaluation["rules"]["all"]
     silent_ids = set(h["household_id"][silent(judged)])
     lists = scored.lists
     reached = len(set(lists["household_id"]) & silent_ids)
-    ranked = set(lists.loc[~lists["exploration"] & (lists["path"] == "discovery"), "household_id"])
-    rules_reached = _rules_silent(silent_ids, h, rules, spec, share)
+    ranked = set(lists.loc[lists["path"] == "ranked", "household_id"])
+    rules_reached = _rules_silent(silent_ids, h, rules, spec, share, as_of)
     return {
         "eligibility": elig,
         "silent_definition": DEFINITIONS["silent"],
@@ -122,10 +130,15 @@ def truth_section(
 
 
 def _rules_silent(
-    silent_ids: set[str], h: pd.DataFrame, rules: np.ndarray, spec: ListSpec, share: float
+    silent_ids: set[str],
+    h: pd.DataFrame,
+    rules: np.ndarray,
+    spec: ListSpec,
+    share: float,
+    as_of: date,
 ) -> int:
     """Silent households on the rules lists built under the same conditions as ours."""
-    lists = build_lists(h.assign(priority=rules, score=rules), spec, share)
+    lists = build_lists(h.assign(priority=rules, score=rules), spec, share, as_of)
     return len(set(lists["household_id"]) & silent_ids)
 
 

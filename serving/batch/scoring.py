@@ -194,6 +194,8 @@ def _list_rows(s: ScoredSnapshot, run: str, version: str):
             "exploration": bool(e.exploration),
             "capacity": int(e.capacity),
             "purpose": PROGRAM_GAP_PURPOSE if e.path == "program_gap" else PURPOSE,
+            "path": e.path,
+            "selection_probability": float(e.selection_probability),
         }
 
 

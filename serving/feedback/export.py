@@ -22,7 +22,11 @@ rewritten. Each row:
   the row to the head by name, birth date, sex and village, as it does for any record without a
   usable ID;
 - ``trigger`` = ``outreach_list`` (the outcome names the scoring run whose list held the
-  household); ``outcome`` as recorded (``in_need``, ``not_in_need``, ``not_found``).
+  household); ``outcome`` as recorded (``in_need``, ``not_in_need``, ``not_found``);
+- the contract's optional columns, from the list entry behind the visit: ``list_run_id`` (the
+  outcome's run), ``list_rank``, ``list_exploration`` and ``list_selection_probability`` (null
+  when the household was not on that run's list, and for entries stored before probabilities
+  were logged), so that visit outcomes can be weighted as labels.
 
 Outcomes that cannot be exported are never dropped silently: they are returned (and reported by
 the command) with a reason from :data:`UNEXPORTED_REASONS`. Caseworkers' notes, the programs
@@ -46,6 +50,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -61,7 +66,7 @@ from features import warehouse
 from features.ingest import REASONS, check_rows
 from serving.feedback.subjects import check_linked, heads_on
 from serving.store import db
-from serving.store.tables import visit_outcomes
+from serving.store.tables import list_entries, visit_outcomes
 
 AGENCY = "visits"
 SOURCE = "outreach"
@@ -180,21 +185,36 @@ def _service_engine(settings: Settings) -> sa.Engine:
     return engine
 
 
+OUTCOME_COLUMNS = ["id", "household_id", "visit_date", "outcome", "recorded_at", "run_id",
+                   "list_rank", "list_exploration", "list_selection_probability"]  # fmt: skip
+
+
 def read_outcomes(engine: sa.Engine, start: datetime, end: datetime) -> pd.DataFrame:
-    """Outcomes recorded in ``[start, end)`` (UTC), by row id, with their local recording date."""
-    v = visit_outcomes
+    """Outcomes recorded in ``[start, end)`` (UTC), by row id, with their local recording date
+    and the list entry of their run that held the household (rank, exploration flag, selection
+    probability; null when the household was not on that run's list)."""
+    v, le = visit_outcomes, list_entries
+    entry = sa.and_(le.c.run_id == v.c.run_id, le.c.household_id == v.c.household_id)
     query = (
         sa.select(
-            v.c.id, v.c.household_id, v.c.visit_date, v.c.outcome, v.c.recorded_at, v.c.run_id
-        )
+            v.c.id,
+            v.c.household_id,
+            v.c.visit_date,
+            v.c.outcome,
+            v.c.recorded_at,
+            v.c.run_id,
+            le.c.rank,
+            le.c.exploration,
+            le.c.selection_probability,
+        )  # fmt: skip
+        .outerjoin(le, entry)
         .where(v.c.recorded_at >= start, v.c.recorded_at < end)
-        .order_by(v.c.id)
+        .order_by(v.c.id, le.c.rank)
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    frame = pd.DataFrame(
-        rows, columns=["id", "household_id", "visit_date", "outcome", "recorded_at", "run_id"]
-    )
+    frame = pd.DataFrame(rows, columns=OUTCOME_COLUMNS).drop_duplicates("id", keep="first")
+    frame = frame.reset_index(drop=True)
     frame["visit_date"] = pd.Series(
         [pd.Timestamp(d).date() for d in frame["visit_date"]], dtype=object
     )
@@ -247,9 +267,11 @@ def build_delivery(
                 "trigger": TRIGGER,
                 "outcome": o.outcome,
                 "village_code": _value(subject["village_code"]),
+                "list_run_id": o.run_id,
+                **_entry_fields(o),
             }
         )
-    schema = contract.arrow_schema()
+    schema = contract.arrow_schema(optional=True)
     table = pa.Table.from_pylist(rows, schema=_nullable(schema))
     checked = check_rows(contract, table, delivery_id, extract)
     if (checked.reason != 0).any():
@@ -261,6 +283,16 @@ def build_delivery(
         table = table.filter(pa.array(checked.reason == 0))
     left.sort(key=lambda u: u.outcome_id)
     return table.cast(schema), left
+
+
+def _entry_fields(o: Any) -> dict[str, object]:
+    """The list entry's optional columns of an outcome row (null where it has none)."""
+    rank, explore, prob = (_value(getattr(o, c, None)) for c in OUTCOME_COLUMNS[-3:])
+    return {
+        "list_rank": None if rank is None else int(rank),  # type: ignore[call-overload]
+        "list_exploration": None if explore is None else bool(explore),
+        "list_selection_probability": None if prob is None else float(prob),  # type: ignore[arg-type]
+    }
 
 
 def _value(v: object) -> object:

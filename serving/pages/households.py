@@ -40,7 +40,6 @@ from serving.pages.web import (
     not_found,
     read_form,
     render,
-    today,
 )
 from serving.runtime.audit import AuditWriteError
 from serving.runtime.service import Service
@@ -100,7 +99,7 @@ async def household_response(
         "outcomes": OUTCOMES,
         "program_codes": i18n.program_codes(),
         "correction_items": list(APPLICABLE),
-        "today": today().isoformat(),
+        "today": service.today().isoformat(),
         "form": form or {},
         "flash": flash,
     }

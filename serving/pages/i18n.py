@@ -106,6 +106,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "{field}：走访日期不能晚于今天",
         "{field}: a visit cannot be in the future",
     ),
+    "form.error.too_old": (
+        "{field}：只能登记一年（366 天）内的走访",
+        "{field}: a visit is recorded within 366 days",
+    ),
     "form.error.choice": ("{field}：请从列表中选择", "{field}: choose one of the options"),
     "form.error.too_long": ("{field}：内容过长", "{field}: too long"),
     "form.error.id_number": (

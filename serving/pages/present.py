@@ -260,6 +260,7 @@ _API_RULES = (
     ("unknown program", "form.error.unknown_program"),
     ("only an 'in_need'", "form.error.programs_need"),
     ("future", "form.error.future"),
+    ("recorded within", "form.error.too_old"),
     ("ID number", "form.error.id_number"),
 )
 

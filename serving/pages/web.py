@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -285,11 +284,6 @@ async def audited_async(service: Service, event: AuditEvent) -> None:
         await audit_async(service, event)
     except (AuditWriteError, TimeoutError):
         raise PageError(503, "unavailable") from None
-
-
-def today() -> dt.date:
-    """The server's date (the default visit date of the outcome form)."""
-    return dt.date.today()
 
 
 def no_store(response: Response) -> Response:

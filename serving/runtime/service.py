@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.months import LOCAL_TZ
 from core.settings import Settings
 from serving.runtime import auth
 from serving.runtime.audit import AuditWriter
@@ -128,6 +129,11 @@ class Service:
         settings: the workspace settings (database URL, models, snapshots, warehouse).
         options: tuning.
         watcher: a champion watcher (default: one following the workspace's registry).
+        clock: the service's "now" (a tz-aware datetime), behind the visit-date rule (a visit
+            is dated within the last 366 local days, never later than today) and the
+            ``recorded_at`` of outcomes and corrections (default: the wall clock). A county
+            twin gives the simulated month's time so that outcomes are recorded in it; audit
+            rows always carry the wall clock (when the write happened).
     """
 
     def __init__(
@@ -135,8 +141,10 @@ class Service:
         settings: Settings,
         options: ServiceOptions | None = None,
         watcher: ChampionWatcher | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.settings = settings
+        self._clock = clock or wall_clock
         self.options = options or ServiceOptions()
         self.engine = db.make_engine(
             settings.service_db_url, wait_seconds=self.options.db_wait_seconds
@@ -233,6 +241,22 @@ class Service:
                 self.refresh_run()
             except Exception as exc:  # the database is briefly away: keep the known run
                 log.warning("latest-run check failed (%s)", type(exc).__name__)
+
+    # ------------------------------------------------------------------ clock
+    def now(self) -> dt.datetime:
+        """The service's current time, tz-aware UTC (see ``clock``).
+
+        Raises:
+            ValueError: the clock gave a naive datetime.
+        """
+        now = self._clock()
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("the service clock must give a tz-aware datetime")
+        return now.astimezone(dt.UTC)
+
+    def today(self) -> dt.date:
+        """The service's local calendar date (:data:`core.months.LOCAL_TZ`, Asia/Shanghai)."""
+        return self.now().astimezone(LOCAL_TZ).date()
 
     # ------------------------------------------------------------------ state
     def run(self) -> ScoreRun | None:
@@ -352,6 +376,11 @@ class Service:
                 self._tokens.clear()
             self._tokens[key] = (principal, time.monotonic())
         return principal
+
+
+def wall_clock() -> dt.datetime:
+    """The default service clock: now, UTC."""
+    return dt.datetime.now(dt.UTC)
 
 
 def _registry_watcher(settings: Settings, poll_seconds: float) -> ChampionWatcher:

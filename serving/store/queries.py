@@ -83,8 +83,9 @@ def list_rows(conn: Connection, run_id: str, code: str) -> list[dict[str, Any]]:
     le, s = list_entries, scores
     cols = [
         le.c.rank, le.c.household_id, le.c.priority, le.c.exploration, le.c.model_version,
-        s.c.score, s.c.raw_score, s.c.band, s.c.low_confidence_link, s.c.reasons,
-        s.c.base_value, s.c.programs, s.c.village_code, s.c.township_code,
+        le.c.path, le.c.selection_probability, s.c.score, s.c.raw_score, s.c.band,
+        s.c.low_confidence_link, s.c.reasons, s.c.base_value, s.c.programs, s.c.village_code,
+        s.c.township_code,
     ]  # fmt: skip
     base = (
         sa.select(*cols)

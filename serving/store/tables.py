@@ -34,6 +34,8 @@ ELIGIBILITY_STATUSES = ("likely", "needs_verification", "not_eligible")
 VISIT_OUTCOMES = ("visited", "not_found", "in_need", "not_in_need")
 CORRECTION_STATUSES = ("open", "applied", "rejected")
 ROLES = ("caseworker", "supervisor", "auditor", "data_scientist")
+LIST_PATHS = ("ranked", "program_gap", "exploration")
+"""How a list entry reached its list (``serving.batch.priority.PATHS``; a test keeps them equal)."""
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -157,12 +159,20 @@ list_entries = sa.Table(
     sa.Column("exploration", sa.Boolean(), nullable=False),
     sa.Column("capacity", sa.Integer(), nullable=False),
     _text("purpose"),
+    _text("path"),  # ranked | program_gap | exploration (serving.batch.priority.PATHS)
+    sa.Column("selection_probability", sa.Float(), nullable=True),  # null: not logged (pre-0004)
     sa.PrimaryKeyConstraint("run_id", "jurisdiction_code", "household_id"),
     sa.ForeignKeyConstraint(
         ["run_id", "household_id"], ["scores.run_id", "scores.household_id"], ondelete="CASCADE"
     ),
     sa.UniqueConstraint("run_id", "jurisdiction_code", "rank"),
     sa.CheckConstraint("rank >= 1", name="rank"),
+    _one_of("path", LIST_PATHS, "path"),
+    sa.CheckConstraint(
+        "selection_probability IS NULL OR "
+        "(selection_probability > 0 AND selection_probability <= 1)",
+        name="selection_probability",
+    ),
     sa.Index(None, "household_id", "run_id"),
 )
 

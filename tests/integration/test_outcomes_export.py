@@ -146,6 +146,16 @@ def test_export_ingest_link_round_trip(workspace, fixture_world, with_outcomes, 
                 WHERE r.delivery_id = 'visits-2024-06-outreach' ORDER BY r.record_id"""
         ).fetchall()
         n_visits = con.execute("SELECT count(*) FROM rec_visits").fetchall()[0][0]
+        entries = con.execute(
+            "SELECT delivery_id LIKE '%-outreach', list_run_id, list_rank, list_exploration, "
+            "list_selection_probability, count(*) FROM rec_visits GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    # the optional list-entry columns are kept; the simulator's own deliveries leave them null
+    assert [e[:5] for e in entries] == [
+        (False, None, None, None, None),
+        (True, "run-a", None, None, None),
+    ]
+    assert entries[1][5] == 3
     # linked without an ID number to the head of the visited household
     assert linked == [
         (record_id(i), "probabilistic", h, "head") for i, (h, _) in zip(ids[:3], heads, strict=True)

@@ -69,7 +69,9 @@ def grow_township(service_db_url: str, township: str, n: int = 150) -> str:
                 {"run_id": new, "jurisdiction_code": township, "household_id": r["household_id"],
                  "rank": i + 1, "score": r["score"], "priority": r["priority"],
                  "model_version": r["model_version"], "exploration": i % 10 == 9,
-                 "capacity": n, "purpose": lists[0]["purpose"] if lists else "outreach"}
+                 "capacity": n, "purpose": lists[0]["purpose"] if lists else "outreach",
+                 "path": "exploration" if i % 10 == 9 else "ranked",
+                 "selection_probability": 0.05 if i % 10 == 9 else 1.0}
                 for i, r in enumerate(chosen)
             ]  # fmt: skip
             for r in lists:

@@ -28,7 +28,8 @@ def _entry(rank: int = 1, ref: str = REF, **overrides) -> ListEntry:
     values = {
         "rank": rank, "household_ref": ref, "masked_name": "王*", "masked_id": None,
         "village_code": VILLAGE, "score": 0.073043, "band": "elevated", "priority": 0.2,
-        "exploration": False, "low_confidence_link": False,
+        "exploration": False, "path": "ranked", "selection_probability": 1.0,
+        "low_confidence_link": False,
         "reasons": EntryReasons(
             model=Explanation(units="log-odds", base_value=-3.8, zh=zh, en=en),
             programs=[], gaps=["dibao", "tekun"], trace=[],

@@ -86,7 +86,8 @@ def test_delivery_table_follows_the_contract():
         index=pd.Index([1, 4, 5, 6], name="id"),
     )
     table, left = build_delivery("2024-06", outcomes, subjects)
-    assert table.schema.equals(CONTRACTS["visits"].arrow_schema(), check_metadata=True)
+    schema = CONTRACTS["visits"].arrow_schema(optional=True)  # with the list entry's columns
+    assert table.schema.equals(schema, check_metadata=True)
     rows = table.to_pylist()
     assert [r["record_id"] for r in rows] == ["OUT0000000001"]
     assert rows[0] | {"name": None} == {
@@ -103,6 +104,10 @@ def test_delivery_table_follows_the_contract():
         "trigger": "outreach_list",
         "outcome": "in_need",
         "village_code": "330226100201",
+        "list_run_id": "run-a",
+        "list_rank": None,  # these outcome rows carry no list entry
+        "list_exploration": None,
+        "list_selection_probability": None,
     }
     assert [(u.outcome_id, u.reason, u.detail) for u in left] == [
         (2, "no_finding", ""),
@@ -164,3 +169,15 @@ def test_no_warehouse(run_cli, tmp_path):
     code, _, err = run_cli("outcomes", "export", "--workspace", str(tmp_path))
     assert code == 2 and err.startswith("error: no warehouse at ")
     assert not list(tmp_path.rglob("*.parquet"))  # nothing written
+
+
+def test_the_list_entry_behind_a_visit_is_carried():
+    outcomes = _outcomes([(1, "Ha", date(2024, 6, 10), "in_need", "run-a")]).assign(
+        list_rank=[7], list_exploration=[True], list_selection_probability=[0.0125]
+    )
+    subjects = pd.DataFrame([HEAD], index=pd.Index([1], name="id"))
+    table, left = build_delivery("2024-06", outcomes, subjects)
+    assert left == []
+    row = table.to_pylist()[0]
+    assert (row["list_run_id"], row["list_rank"], row["list_exploration"]) == ("run-a", 7, True)
+    assert row["list_selection_probability"] == 0.0125

@@ -310,6 +310,7 @@ def _entry(programs: list[tuple[str, str | None]], band: str = "high", village: 
     reasons = EntryReasons(model=None, programs=statuses, gaps=gaps, trace=[])
     return ListEntry(rank=1, household_ref="H" + "ab" * 12, masked_name=None, masked_id=None,
                      village_code=village, score=0.4, band=band, priority=0.4, exploration=False,
+                     path="ranked", selection_probability=1.0,
                      low_confidence_link=False, reasons=reasons, verify=[])  # fmt: skip
 
 

@@ -47,7 +47,7 @@ from core.months import month_end, monthly_dates
 from core.settings import Settings, load_settings
 from outreach.twin.oracle import RELIST_MONTHS, oracle_list
 from outreach.twin.policies import Policy, get_policy
-from outreach.twin.visits import record_list_visits
+from outreach.twin.visits import record_list_visits, twin_token
 from simulator.config import build_config
 from simulator.county import County
 
@@ -357,7 +357,9 @@ def run_policy(options: TwinOptions, params, say: Say | None = None) -> TwinRunR
         if policy.runs_pipeline:
             t = time.perf_counter()
             entries = pd.read_parquet(list_path)
-            record_list_visits(settings, entries)
+            token = twin_token(settings, folder, county.config.county_code)
+            year, month = _year_month(county, m)
+            record_list_visits(settings, entries, token, month_end(year, month))
             nxt = m + 1
             export_outcomes(settings, label, None, today=date(*_year_month(county, nxt), 1))
             timer["outcomes"] += time.perf_counter() - t

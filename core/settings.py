@@ -15,6 +15,7 @@ Nothing here runs on import, and this module imports nothing of ours but :mod:`c
 | ``mlflow_uri`` | ``OUTREACH_MLFLOW_URI`` | ``mlflow_uri`` |
 | ``hmac_key`` | ``OUTREACH_HMAC_KEY`` | never (a secret) |
 | ``session_key`` | ``OUTREACH_SESSION_KEY`` | never (a secret) |
+| ``truth_dir`` | ``OUTREACH_TRUTH_DIR`` | ``truth_dir`` |
 | ``model.*`` | | ``[model]`` |
 | ``scoring.*`` | | ``[scoring]`` |
 
@@ -32,9 +33,9 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from core.errors import ConfigError
 
@@ -43,6 +44,7 @@ DB_URL_ENV = "OUTREACH_DB_URL"
 MLFLOW_URI_ENV = "OUTREACH_MLFLOW_URI"
 HMAC_KEY_ENV = "OUTREACH_HMAC_KEY"
 SESSION_KEY_ENV = "OUTREACH_SESSION_KEY"
+TRUTH_DIR_ENV = "OUTREACH_TRUTH_DIR"
 CONFIG_FILE = "outreach.toml"
 """The optional workspace config file (TOML), read by :func:`load_settings`."""
 
@@ -104,6 +106,9 @@ class Settings(BaseModel):
             is kept in :attr:`session_key_path`.
         model: the model configuration.
         scoring: the scoring configuration.
+        truth_dir: where the pipeline may read the simulator's truth (evaluation only):
+            ``"auto"`` (``<raw>/truth`` when it exists), a folder, or ``None`` (``"off"``: never).
+            Every truth read asks :func:`core.truth.truth_dir_for`.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -116,6 +121,16 @@ class Settings(BaseModel):
     session_key: SecretStr | None = None
     model: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()
+    truth_dir: Path | Literal["auto"] | None = "auto"
+
+    @field_validator("truth_dir", mode="before")
+    @classmethod
+    def _truth_dir(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("off", "none", ""):
+            return None
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return "auto"
+        return value
 
     @property
     def data_dir(self) -> Path:
@@ -198,6 +213,9 @@ class Settings(BaseModel):
         return "C" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+_TRUTH_WORDS = ("auto", "off", "none", "")
+
+
 def _read_config_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
@@ -205,7 +223,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not a TOML file ({' '.join(str(exc).split())})") from None
-    allowed = {"db_url", "mlflow_uri", "params_dir", "model", "scoring"}
+    allowed = {"db_url", "mlflow_uri", "params_dir", "model", "scoring", "truth_dir"}
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ConfigError(f"{path}: unknown setting {unknown[0]!r} (known: {sorted(allowed)})")
@@ -238,6 +256,7 @@ def load_settings(
         ("mlflow_uri", MLFLOW_URI_ENV),
         ("hmac_key", HMAC_KEY_ENV),
         ("session_key", SESSION_KEY_ENV),
+        ("truth_dir", TRUTH_DIR_ENV),
     ):
         if env.get(var):
             values[key] = env[var]
@@ -246,6 +265,9 @@ def load_settings(
             values[key] = {**values[key], **value}
         else:
             values[key] = value
+    truth = values.get("truth_dir")
+    if isinstance(truth, str | Path) and str(truth).strip().lower() not in _TRUTH_WORDS:
+        values["truth_dir"] = workspace / Path(truth).expanduser()  # relative: to the workspace
     try:
         return Settings(workspace=workspace, **values)
     except ValidationError as exc:

@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from core.settings import load_settings
+from core.truth import truth_dir_for
 from features.eligibility.engine import EligibilityResult, evaluate
 from features.pseudonym import Pseudonymizer, pseudonymizer_for
 from features.vectors.build import snapshot_path
@@ -38,13 +39,14 @@ TRUTH_PROGRAMS = {"dibao": "dibao_eligible"}
 
 
 def eligibility_truth(
-    raw_dir: Path, pseudonymizer: Pseudonymizer, as_of_dates: Iterable[date]
+    truth_dir: Path, pseudonymizer: Pseudonymizer, as_of_dates: Iterable[date]
 ) -> pd.DataFrame:
-    """True eligibility per household and as-of date (pseudonymous ``household_id``)."""
-    raw_dir = Path(raw_dir)
-    start = start_month(raw_dir)
+    """True eligibility per household and as-of date (pseudonymous ``household_id``), from the
+    truth folder :func:`core.truth.truth_dir_for` allowed."""
+    truth_dir = Path(truth_dir)
+    start = start_month(truth_dir)
     cols = ["household_id", "month", *TRUTH_PROGRAMS.values()]
-    hm = pq.read_table(raw_dir / "truth" / "household_months.parquet", columns=cols).to_pandas()
+    hm = pq.read_table(truth_dir / "household_months.parquet", columns=cols).to_pandas()
     wanted = {month_index(d, start): d for d in sorted(set(as_of_dates))}
     rows = hm[hm["month"].astype(int).isin(list(wanted))]
     ids = rows["household_id"].astype(np.int64).unique()
@@ -92,7 +94,7 @@ def score_result(result: EligibilityResult, truth: pd.DataFrame) -> dict[str, An
 
 def evaluate_against_truth(
     snapshots_dir: Path,
-    raw_dir: Path,
+    truth_dir: Path,
     pseudonymizer: Pseudonymizer,
     params: ParameterSet,
     as_of_dates: Sequence[date],
@@ -100,7 +102,7 @@ def evaluate_against_truth(
     strict: bool = False,
 ) -> dict[str, Any]:
     """Evaluate each snapshot and score it (keyed by ISO date)."""
-    truth = eligibility_truth(raw_dir, pseudonymizer, as_of_dates)
+    truth = eligibility_truth(truth_dir, pseudonymizer, as_of_dates)
     report: dict[str, Any] = {"strict": strict, "params_fingerprint": params.fingerprint()}
     for day in sorted(as_of_dates):
         frame = pd.read_parquet(snapshot_path(snapshots_dir, day))
@@ -124,9 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     dates = args.as_of or sorted(
         date.fromisoformat(p.parent.name) for p in settings.snapshots_dir.glob("*/features.parquet")
     )
+    truth_dir = truth_dir_for(settings)
+    if truth_dir is None:
+        print("error: no truth to evaluate against (truth_dir is off, or no <raw>/truth)")
+        return 2
     report = evaluate_against_truth(
         settings.snapshots_dir,
-        settings.raw_dir,
+        truth_dir,
         pseudonymizer_for(settings),
         load_parameters(settings.params_dir),
         dates,

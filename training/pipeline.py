@@ -9,8 +9,10 @@ Steps of :func:`train_and_evaluate`:
    the logistic penalty on one half of the validation households, calibration of both (Platt)
    and the champion comparison on the other half (cross-fitting, :func:`split_validation`);
 5. evaluate model, rules and logistic on test against the observable label;
-6. when the simulator's truth exists (``raw_dir/truth``; ``raw_dir`` defaults to the warehouse's
-   ``meta.raw_dir``), evaluate the same scores and the oracle ``p_onset_6m`` against true onset:
+6. when the pipeline may read the simulator's truth (``settings.truth_dir``, through
+   :func:`core.truth.truth_dir_for`: by default ``raw_dir/truth``, ``raw_dir`` defaulting to the
+   warehouse's ``meta.raw_dir``; ``off`` under a county twin), evaluate the same scores and the
+   oracle ``p_onset_6m`` against true onset:
    ranking metrics on the test rows the truth can judge (not in true hardship at t, complete
    future), lists at capacity cut on the whole test population (the deployable lists), with the
    share of silent onsets found, and the gap AUC(observable) - AUC(true onset);
@@ -34,6 +36,7 @@ import pandas as pd
 
 from core.errors import ConfigError
 from core.settings import Settings
+from core.truth import truth_dir_for
 from features.pseudonym import pseudonymizer_for
 from features.vectors.build import read_snapshot_metadata, snapshot_path
 from features.vectors.catalogue import FEATURE_SET_VERSION, KEYS
@@ -220,8 +223,9 @@ def train_and_evaluate(
     Args:
         settings: the workspace.
         as_of_dates: snapshots to use (default: every snapshot under ``settings.snapshots_dir``).
-        raw_dir: where the simulator's truth lives (default: the warehouse's ``meta.raw_dir``);
-            evaluation against the truth is skipped when there is none.
+        raw_dir: the raw folder whose ``truth/`` the ``auto`` setting reads (default: the
+            warehouse's ``meta.raw_dir``); evaluation against the truth is skipped when
+            :func:`core.truth.truth_dir_for` gives none.
         params: LightGBM overrides (the seed is ``settings.model.seed`` unless given here).
         capacities: list sizes of the metrics (default: ``settings.model.capacities``).
 
@@ -275,9 +279,11 @@ def train_and_evaluate(
                                       n_boot=n_boot),
     }  # fmt: skip
     truth = None
-    if raw_dir is not None and has_truth(Path(raw_dir)):
+    truth_dir = truth_dir_for(settings, raw_dir)
+    if has_truth(truth_dir):
+        assert truth_dir is not None
         pseudo = pseudonymizer_for(settings)
-        tf = truth_frame(Path(raw_dir), pseudo, split.test, horizon_months)
+        tf = truth_frame(truth_dir, pseudo, split.test, horizon_months)
         test = test.merge(tf, on=["household_id", "as_of"], how="left")
         truth = _truth_metrics(test, scores, capacities)
         judged = test.loc[evaluation_rows(test)].assign(

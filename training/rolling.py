@@ -27,6 +27,7 @@ import pandas as pd
 
 from core.errors import ConfigError
 from core.settings import Settings
+from core.truth import truth_dir_for
 from features.pseudonym import pseudonymizer_for
 from features.warehouse import connect
 from policies.early_warning import rules_baseline
@@ -105,8 +106,10 @@ def rolling_origin(
     )
     frame = frame.loc[frame["label"].notna()].reset_index(drop=True)
     truth = None
-    if raw_dir is not None and has_truth(Path(raw_dir)):
-        truth = truth_frame(Path(raw_dir), pseudonymizer_for(settings), origins, horizon_months)
+    truth_dir = truth_dir_for(settings, raw_dir)
+    if has_truth(truth_dir):
+        assert truth_dir is not None
+        truth = truth_frame(truth_dir, pseudonymizer_for(settings), origins, horizon_months)
     out = []
     for t in origins:
         split = temporal_split(

@@ -1,7 +1,10 @@
 """The simulator's ground truth, mapped onto snapshot rows — for evaluation only.
 
 Nothing in training reads this module: it measures how far the observable label (and the model
-trained on it) is from true need. As-of month end ``t`` maps to the truth month index
+trained on it) is from true need. Every function here takes the truth folder that
+:func:`core.truth.truth_dir_for` allowed (``settings.truth_dir``; never a path of its own), and
+reads the manifest of the simulation beside it (``<truth>/../manifest.json``). As-of month end
+``t`` maps to the truth month index
 ``(t.year·12 + t.month) - (start.year·12 + start.month)`` where ``start`` is the manifest's
 ``config.start_month``; truth household ``h`` maps to the pseudonymous key of registry number
 ``"HH%09d" % h``.
@@ -49,18 +52,19 @@ TRUTH_COLUMNS = (
 HORIZON = 6
 
 
-def has_truth(raw_dir: Path | None) -> bool:
-    """Whether ``raw_dir`` holds the simulator's truth and manifest."""
+def has_truth(truth_dir: Path | None) -> bool:
+    """Whether ``truth_dir`` (a folder :func:`core.truth.truth_dir_for` returned) holds the
+    household months, with the simulation's manifest beside it."""
     return (
-        bool(raw_dir)
-        and (Path(raw_dir) / "truth" / "household_months.parquet").exists()
-        and (Path(raw_dir) / "manifest.json").exists()
+        truth_dir is not None
+        and (Path(truth_dir) / "household_months.parquet").exists()
+        and (Path(truth_dir).parent / "manifest.json").exists()
     )
 
 
-def start_month(raw_dir: Path) -> tuple[int, int]:
-    """(year, month) of truth month 0, from the manifest."""
-    manifest = json.loads((Path(raw_dir) / "manifest.json").read_text(encoding="utf-8"))
+def start_month(truth_dir: Path) -> tuple[int, int]:
+    """(year, month) of truth month 0, from the manifest beside the truth folder."""
+    manifest = json.loads((Path(truth_dir).parent / "manifest.json").read_text(encoding="utf-8"))
     year, month = manifest["config"]["start_month"].split("-")
     return int(year), int(month)
 
@@ -75,7 +79,7 @@ def _future_any(hm: pd.DataFrame, col: str, horizon: int) -> np.ndarray:
 
 
 def truth_frame(
-    raw_dir: Path,
+    truth_dir: Path,
     pseudonymizer: Pseudonymizer,
     as_of_dates: Iterable[date],
     horizon_months: int = HORIZON,
@@ -84,11 +88,11 @@ def truth_frame(
 
     ``household_id`` is the pseudonymous key used by snapshots; ``as_of`` a ``datetime.date``.
     """
-    raw_dir = Path(raw_dir)
-    start = start_month(raw_dir)
+    truth_dir = Path(truth_dir)
+    start = start_month(truth_dir)
     cols = ["household_id", "month", "onset", "hardship", "p_onset_6m", "complete_future",
             "silent", "enrolled_dibao", "enrolled_tekun", "applied_12m"]  # fmt: skip
-    hm = pq.read_table(raw_dir / "truth" / "household_months.parquet", columns=cols).to_pandas()
+    hm = pq.read_table(truth_dir / "household_months.parquet", columns=cols).to_pandas()
     hm["true_onset_6m"] = future_onset(hm, horizon_months)
     hm["silent_onset_6m"] = hm["true_onset_6m"].to_numpy() & _future_any(
         hm, "silent", horizon_months

@@ -37,7 +37,7 @@ from training.truth import truth_frame
 def backtest_lists(
     settings: Settings,
     origins: Sequence[Origin],
-    raw_dir: Path,
+    truth_dir: Path,
     spec: ListSpec,
     n_boot: int = 200,
     progress: Callable[[str], None] | None = None,
@@ -56,7 +56,7 @@ def backtest_lists(
         say(f"lists of {day}")
         frame = pq.read_table(snapshot_path(settings.snapshots_dir, day)).to_pandas()
         scored = compute(frame, o.model, params, spec, day)
-        truth = truth_frame(raw_dir, pseudo, [day]).drop(columns=["as_of"])
+        truth = truth_frame(truth_dir, pseudo, [day]).drop(columns=["as_of"])
         h = scored.households
         records = frame[["household_id", *RECORD_INPUTS]].astype({"household_id": str})
         judged = h[["household_id"]].merge(records, on="household_id", how="left")

@@ -1,7 +1,8 @@
 """The report of a scoring run: eligibility counts, gaps, lists and (on simulated data) truth.
 
-Written by ``outreach score`` as ``data/reports/score/latest.json``; printed as tables. On a
-workspace whose raw folder holds the simulator's truth it adds:
+Written by ``outreach score`` as ``data/reports/score/latest.json``; printed as tables. When the
+pipeline may read the simulator's truth (``settings.truth_dir``: by default the raw folder's
+``truth/``; :func:`core.truth.truth_dir_for`) it adds:
 
 - precision and recall of "likely qualifies" (and of "likely or needs verification") for the
   minimum living allowance against true eligibility (:mod:`training.eligibility_eval`);
@@ -70,19 +71,21 @@ def list_summary(scored: ScoredSnapshot) -> dict[str, Any]:
 def truth_section(
     scored: ScoredSnapshot,
     frame: pd.DataFrame,
-    raw_dir: Path | None,
+    truth_dir: Path | None,
     pseudonymizer: Pseudonymizer,
     as_of: date,
     spec: ListSpec,
     params: ParameterSet,
     n_boot: int = N_BOOT,
 ) -> dict[str, Any] | None:
-    """The simulated-data figures (see the module docstring), or None without a truth."""
-    if not has_truth(raw_dir):
+    """The simulated-data figures (see the module docstring), or None without a truth.
+
+    ``truth_dir`` is the folder :func:`core.truth.truth_dir_for` allowed (None: read none)."""
+    if not has_truth(truth_dir):
         return None
-    assert raw_dir is not None
-    elig = score_result(scored.eligibility, eligibility_truth(raw_dir, pseudonymizer, [as_of]))
-    truth = truth_frame(raw_dir, pseudonymizer, [as_of])
+    assert truth_dir is not None
+    elig = score_result(scored.eligibility, eligibility_truth(truth_dir, pseudonymizer, [as_of]))
+    truth = truth_frame(truth_dir, pseudonymizer, [as_of])
     h = scored.households
     records = frame[["household_id", *RECORD_INPUTS]].assign(
         household_id=lambda d: d["household_id"].astype(str)
@@ -163,7 +166,7 @@ def report(
     scored: ScoredSnapshot | None,
     outcome: dict[str, Any],
     frame: pd.DataFrame | None,
-    raw_dir: Path | None,
+    truth_dir: Path | None,
     pseudonymizer: Pseudonymizer | None,
     spec: ListSpec,
     params: ParameterSet,
@@ -182,7 +185,7 @@ def report(
         "mean": float(np.mean(scored.households["score"])),
         "bands": scored.households["band"].value_counts().to_dict(),
     }
-    truth = truth_section(scored, frame, raw_dir, pseudonymizer, outcome["as_of"], spec, params)
+    truth = truth_section(scored, frame, truth_dir, pseudonymizer, outcome["as_of"], spec, params)
     if truth is not None:
         out["truth"] = truth
         out["goals"] = goals(truth)

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from core.errors import ConfigError
 from core.settings import ScoringConfig, Settings
+from core.truth import truth_dir_for
 from features import warehouse
 from features.pseudonym import pseudonymizer_for
 from features.vectors.build import snapshot_path
@@ -110,14 +111,14 @@ def run(
         "timings": outcome.timings, "lists": spec.as_dict(),
         "config_hash": settings.config_hash("scoring"),
     }  # fmt: skip
-    frame = raw_dir = pseudonymizer = None
+    frame = truth_dir = pseudonymizer = None
     if outcome.scored is not None:
         frame = pq.read_table(snapshot_path(settings.snapshots_dir, options.as_of)).to_pandas()
         with warehouse.connect(settings.warehouse_path, read_only=True) as con:
-            raw_dir = raw_dir_from_meta(con)
+            truth_dir = truth_dir_for(settings, raw_dir_from_meta(con))
         pseudonymizer = pseudonymizer_for(settings)
     params = load_parameters(settings.params_dir)
-    data = report(outcome.scored, run_row, frame, raw_dir, pseudonymizer, spec, params)
+    data = report(outcome.scored, run_row, frame, truth_dir, pseudonymizer, spec, params)
     return ScoreReport(data["run"], {k: v for k, v in data.items() if k != "run"})
 
 
@@ -166,8 +167,6 @@ def run_evaluation(
     Raises:
         ConfigError: fewer than 6 test months asked, or too few labelled dates.
     """
-    from pathlib import Path
-
     from serving.batch.backtest import backtest_lists
     from training.backtest import backtest
     from training.rolling import rolling_origin
@@ -178,11 +177,12 @@ def run_evaluation(
     if not settings.warehouse_path.exists():
         raise ConfigError(f"no warehouse at {settings.warehouse_path}; run `outreach ingest`")
     with warehouse.connect(settings.warehouse_path, read_only=True) as con:
-        raw_dir = raw_dir_from_meta(con)
+        truth_dir = truth_dir_for(settings, raw_dir_from_meta(con))
     origins, info = rolling_origin(settings, options.months, progress=progress)
     models = backtest(origins, n_boot=options.n_boot, seed=settings.model.seed)
     lists = None
-    if raw_dir is not None and has_truth(Path(raw_dir)):
+    if has_truth(truth_dir):
+        assert truth_dir is not None
         spec = list_spec(settings.scoring)
-        lists = backtest_lists(settings, origins, Path(raw_dir), spec, options.n_boot, progress)
+        lists = backtest_lists(settings, origins, truth_dir, spec, options.n_boot, progress)
     return EvaluationReport(info, models, lists)

@@ -16,6 +16,12 @@ the scores (the model is trained on the discovery population, with cross-fitted 
 and calibration, and the champion is the refit on every labelled month); the lists (only the
 discovery population, plus marked program-gap entries); the eligibility rows (traces are stored
 for the listed households, who changed); score_runs (priority version 1.1).
+
+Issue 15 moved, on purpose: the lists (exploration draws keyed by seed, month, township and
+household instead of seed and township, so other households are drawn; and the new ``path`` and
+``selection_probability`` columns), and through the changed exploration households the
+explanations stored with the listed households' scores and their eligibility traces. Snapshots,
+score values and score_runs are unchanged.
 """
 
 from __future__ import annotations
@@ -46,9 +52,9 @@ REFERENCE = {
     "score_runs": "60bf8a6c83484c2f",  # issue 14: priority version 1.1
     # moved by issue 20 only through the reason texts stored with each score (value-aware
     # phrases: 本月 / 1 member / ¥); every value, snapshot, eligibility row and list is unchanged
-    "scores": "a75e07c0713ad8d4",  # and issue 14: population, cross-fitting, refit
-    "eligibility": "68ff6ee973f5bd1e",  # issue 14: traces of the (new) listed households
-    "list_entries": "6ebd862984889548",  # issue 14: population, program gap
+    "scores": "9ab5c29a06ca1092",  # and issue 14: population, cross-fitting, refit; issue 15
+    "eligibility": "0ae0c04084f5a59b",  # issues 14, 15: traces of the (new) listed households
+    "list_entries": "ea42098040475b60",  # issue 14: population, program gap; 15: keyed draws
 }
 
 

@@ -54,15 +54,16 @@ def test_no_listed_household_lies_outside_its_models_population(scored):
     seg = segments(frame, params, AS_OF)
     seg.index = frame["household_id"].astype(str)
     lists = out.lists
-    assert len(lists) and set(lists["path"]) <= {"discovery", "program_gap"}
-    discovery = lists.loc[lists["path"] == "discovery", "household_id"]
+    assert len(lists) and set(lists["path"]) <= {"ranked", "program_gap", "exploration"}
+    discovery = lists.loc[lists["path"] != "program_gap", "household_id"]
     assert (seg.loc[discovery] == "discovery").all()
     gap = lists.loc[lists["path"] == "program_gap", "household_id"]
     assert (seg.loc[gap] == "enrolled").all()
     # known households (found in need, applied, monitored) are never listed
     assert not seg.loc[lists["household_id"]].isin(KNOWN).any()
     # exploration draws only from the discovery population
-    assert (lists.loc[lists["exploration"], "path"] == "discovery").all()
+    assert (lists.loc[lists["exploration"], "path"] == "exploration").all()
+    assert (lists["exploration"] == (lists["path"] == "exploration")).all()
 
 
 def test_program_gap_entries_are_marked_and_have_a_gap(scored):

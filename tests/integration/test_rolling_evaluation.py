@@ -70,7 +70,7 @@ def test_lists_over_the_origin_months_pool_with_intervals(rolled):
     settings, origins, _ = rolled
     with connect(settings.warehouse_path, read_only=True) as con:
         raw_dir = raw_dir_from_meta(con)
-    out = backtest_lists(settings, origins, raw_dir, ListSpec(), n_boot=5)
+    out = backtest_lists(settings, origins, raw_dir / "truth", ListSpec(), n_boot=5)
     assert out["months"] == 2 and len(out["per_month"]) == 2
     ours, rules = out["ours"]["all"], out["rules"]["all"]
     assert ours["entries"]["value"] == rules["entries"]["value"]

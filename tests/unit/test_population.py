@@ -83,7 +83,7 @@ def test_program_gap_path_is_capped_marked_and_apart(share):
         gap = entries[entries["path"] == "program_gap"]
         assert len(gap) <= program_gap_places(size, share)
         assert gap["program_gap"].all() and not gap["exploration"].any()
-        assert entries.loc[entries["path"] == "discovery", "listable"].all()
+        assert entries.loc[entries["path"] != "program_gap", "listable"].all()
         assert len(entries) == size
     if share == 0.0:
         plain = build_lists(h.drop(columns=["program_gap", "program_gap_value"]), spec)

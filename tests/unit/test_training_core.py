@@ -432,7 +432,7 @@ def test_truth_frame_maps_months_and_keys(tmp_path):
                    "household_months.parquet")  # fmt: skip
     ps = Pseudonymizer(b"k" * 32)
     assert month_index(date(2023, 1, 31), (2023, 1)) == 0
-    tf = truth_frame(raw, ps, [date(2023, 1, 31), date(2023, 2, 28)])
+    tf = truth_frame(raw / "truth", ps, [date(2023, 1, 31), date(2023, 2, 28)])
     get = {(r.household_id, r.as_of): r for r in tf.itertuples()}
     h7, h8 = ps.household_key("HH000000007"), ps.household_key("HH000000008")
     # month 0: months 1..6 hold 7's onset (month 6), not 8's (month 7)

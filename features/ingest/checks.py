@@ -57,6 +57,8 @@ def _coerce(col: Column, values: pa.ChunkedArray | pd.Series) -> tuple[pd.Series
                 out = pd.Series(values.cast(pa.timestamp("s")).to_pandas())
             elif col.dtype in ("int", "float"):
                 out = pd.Series(values.cast(pa.float64()).to_numpy(zero_copy_only=False))
+            elif col.dtype == "bool":
+                out = pd.Series(values.to_pylist(), dtype=object)  # True, False or None
             else:
                 out = pd.Series(values.cast(pa.string()).to_pandas())  # pandas' Arrow strings
             return out, np.zeros(len(out), bool)

@@ -62,19 +62,21 @@ def test_the_loop_closes_through_the_service_and_ingest(twin):
     lists = pd.read_parquet(folder / "lists" / "2026-01.parquet")
     assert len(lists) > 0 and lists["true_household"].ge(0).all()
     assert set(lists["outcome"]) <= {"in_need", "not_in_need", "not_found"}
+    token = json.loads((folder / "twin-token").read_text())["id"]
+    assert (folder / "twin-token").stat().st_mode & 0o077 == 0
     engine = sa.create_engine(f"sqlite:///{folder / 'workspace' / 'data' / 'service.sqlite3'}")
+    january = "visit_date BETWEEN '2026-01-01' AND '2026-01-31'"
     with engine.connect() as conn:
         recorded = conn.execute(
-            sa.text(
-                "SELECT count(*) FROM visit_outcomes WHERE recorded_by = 'twin-caseworker' "
-                "AND visit_date BETWEEN '2026-01-01' AND '2026-01-31'"
-            )  # fmt: skip
+            sa.text(f"SELECT count(*) FROM visit_outcomes WHERE recorded_by = :t AND {january}"),
+            {"t": token},
         ).scalar_one()
         audited = conn.execute(
             sa.text(
-                "SELECT count(*) FROM audit_log WHERE actor = 'twin-caseworker' "
+                "SELECT count(*) FROM audit_log WHERE actor = :t AND action = 'write' "
                 "AND resource = 'visit_outcome'"
-            )  # fmt: skip
+            ),
+            {"t": token},
         ).scalar_one()
     engine.dispose()
     assert recorded == len(lists)

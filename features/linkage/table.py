@@ -80,7 +80,9 @@ def _em_rules(fields: set[str], stats: list[dict], pair_filter: str) -> list[str
     return out
 
 
-def _train(linker, prep, fields, stats, pair_filter, labels_col: str | None, notes) -> dict:
+def _train(make, linker, prep, fields, stats, pair_filter, labels_col, notes) -> dict:
+    """Train u, then m (labels, usable IDs or EM); ``make(settings)`` gives a fresh linker (an EM
+    round that fails leaves the model as it was before the round)."""
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=SEED)
     if labels_col is not None:
         linker.training.estimate_m_from_label_column(labels_col)
@@ -91,10 +93,12 @@ def _train(linker, prep, fields, stats, pair_filter, labels_col: str | None, not
     else:
         notes["m_estimated_by"] = "expectation maximisation"
         for rule in _em_rules(fields, stats, pair_filter):
+            before = linker.misc.save_model_to_json()
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(rule)
             except Exception as exc:  # noqa: BLE001 - Splink raises plain exceptions
                 notes.setdefault("training_notes", []).append(str(exc).splitlines()[0][:200])
+                linker = make(before)
     return _fill_u(smooth_m(linker.misc.save_model_to_json()))
 
 
@@ -205,10 +209,19 @@ def _score(duck, fields, stats, pair_filter, resident, labels_col, link_job, not
         if prior is None:
             rule = _deterministic(fields, pair_filter)
             linker.training.estimate_probability_two_random_records_match([rule], recall=0.7)
+            got = linker._settings_obj._probability_two_random_records_match
+            # too few agreeing pairs to measure: one duplicate per record as the prior guess
+            floor = 1.0 / max(len(duck), 2)
+            linker._settings_obj._probability_two_random_records_match = (
+                min(max(float(got), floor), 0.5) if got == got else floor
+            )
         notes["prior_match_probability"] = float(
             linker._settings_obj._probability_two_random_records_match
         )
-        model = _train(linker, duck, fields, stats, pair_filter, labels_col, notes)
+        model = _train(
+            lambda m: Linker(db.register(con.table("tbl")), m, log_level=logging.ERROR),
+            linker, duck, fields, stats, pair_filter, labels_col, notes,
+        )  # fmt: skip
         notes["model"] = model
         scoring = {**model, "retain_intermediate_calculation_columns": True}
         linker = Linker(db.register(con.table("tbl")), scoring, log_level=logging.ERROR)

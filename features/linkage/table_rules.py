@@ -118,12 +118,13 @@ def _plain_id_part(v: str, window_start: int) -> str | None:
 
 
 def _join(cols: list[pd.Series]) -> pd.Series:
-    frame = pd.concat(cols, axis=1)
-    ok = frame.notna().all(axis=1)
-    out = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    if ok.any():
-        out[ok] = frame[ok].astype(str).agg("|".join, axis=1)
-    return out
+    """The parts joined with ``|``; null where any part is null."""
+    lists = [c.tolist() for c in cols]
+    out = [
+        None if any(v is None or v != v for v in t) else "|".join(map(str, t))
+        for t in zip(*lists, strict=True)
+    ]
+    return pd.Series(out, index=cols[0].index, dtype=object)
 
 
 def _sizes(key: pd.Series) -> pd.Series:

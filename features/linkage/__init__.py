@@ -31,9 +31,9 @@ and memberships tables), :mod:`~features.linkage.evaluate` (against a truth),
 Public surface::
 
     run(settings, LinkOptions(retrain, truth), progress) -> LinkReport        # .stage
-    run_table(settings, TableOptions(table, map, out, encoding), progress) -> TableReport
+    run_table(settings, TableOptions(tables, maps, out, encoding, labels, review)) -> TableReport
     link(con, keys, model_path, retrain, truth_dir, progress) -> LinkReport
-    link_table(frame, mapping, keys) -> (frame, notes);  parse_map(text, columns)
+    link_tables(frames, maps, labels) -> (frames, notes, pairs);  parse_map(text, columns)
     evaluate_against_truth(con, truth_dir);  pairwise_counts(pred, truth, flag)
     normalize_name(name);  id_corrections(raw)
     MATCH_THRESHOLD, LOW_CONFIDENCE
@@ -44,7 +44,8 @@ from features.linkage.evaluate import evaluate_against_truth, pairwise_counts
 from features.linkage.model import LOW_CONFIDENCE, MATCH_THRESHOLD
 from features.linkage.resolve import LinkReport, link
 from features.linkage.stage import LinkOptions, TableOptions, TableReport
-from features.linkage.table import link_table, parse_map
+from features.linkage.table import link_tables
+from features.linkage.table_prep import TableMap, parse_map
 
 __all__ = [
     "LOW_CONFIDENCE",
@@ -52,11 +53,12 @@ __all__ = [
     "LinkOptions",
     "LinkReport",
     "TableOptions",
+    "TableMap",
     "TableReport",
     "evaluate_against_truth",
     "id_corrections",
     "link",
-    "link_table",
+    "link_tables",
     "normalize_name",
     "pairwise_counts",
     "parse_map",

@@ -224,8 +224,24 @@ def link(
     if truth_dir is not None and (truth_dir / "records").is_dir():
         say("measuring against the simulator's truth")
         report.quality = evaluate_against_truth(con, truth_dir)
+    drop_splink_tables(con)
     report.seconds["total"] = time.perf_counter() - t0
     return report
+
+
+def drop_splink_tables(con: duckdb.DuckDBPyConnection) -> int:
+    """Drop Splink's working tables and views (``__splink__*``) from the connection's
+    databases, so the warehouse keeps only its own tables; returns how many were dropped."""
+    found = con.execute(
+        r"""SELECT database_name, schema_name, table_name, 'TABLE' FROM duckdb_tables()
+            WHERE table_name LIKE '\_\_splink\_\_%' ESCAPE '\'
+            UNION ALL
+            SELECT database_name, schema_name, view_name, 'VIEW' FROM duckdb_views()
+            WHERE view_name LIKE '\_\_splink\_\_%' ESCAPE '\' AND NOT internal"""
+    ).fetchall()
+    for db, schema, name, kind in found:
+        con.execute(f'DROP {kind} IF EXISTS "{db}"."{schema}"."{name}"')
+    return len(found)
 
 
 def _count_results(con: duckdb.DuckDBPyConnection, report: LinkReport) -> None:

@@ -17,12 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from core.errors import ConfigError
 from core.settings import Settings
 from features import warehouse
 from features.ingest.read import read_table
 from features.linkage.resolve import LinkReport, Progress, link
-from features.linkage.table import link_table, parse_map
+from features.linkage.table import link_tables
+from features.linkage.table_labels import read_labels
+from features.linkage.table_prep import parse_map
+from features.linkage.table_review import write_review
 from features.pseudonym import pseudonymizer_for
 
 __all__ = ["LinkOptions", "LinkReport", "TableOptions", "TableReport", "run", "run_table"]
@@ -44,20 +49,24 @@ class LinkOptions:
 
 @dataclass(frozen=True)
 class TableOptions:
-    """What ``outreach link --table``'s flags carry (the three paths go together).
+    """What ``outreach link --table``'s flags carry.
 
     Attributes:
-        table: the person table to link (CSV or Parquet); never changed.
-        map: which column holds which field: ``name=COL,birth_date=COL,...``
-            (see :func:`features.linkage.table.parse_map`).
+        tables: one table to deduplicate, or two to link (CSV or Parquet); never changed.
+        maps: which column holds which field (``name=COL,birth_date=COL,...``, see
+            :func:`features.linkage.table_prep.parse_map`): one for every table, or one each.
         out: the output file (``.csv`` or ``.parquet``).
         encoding: the encoding of a CSV table: ``auto``, ``utf-8`` or ``gbk``.
+        labels: a labels file (pairs or clusters, see :mod:`features.linkage.table_labels`).
+        review: write this many of the most uncertain pairs for clerical review (0: none).
     """
 
-    table: Path | None = None
-    map: str | None = None
+    tables: tuple[Path, ...] = ()
+    maps: tuple[str, ...] = ()
     out: Path | None = None
     encoding: str = "auto"
+    labels: Path | None = None
+    review: int = 0
 
 
 @dataclass
@@ -113,29 +122,57 @@ def run(settings: Settings, options: LinkOptions, progress: Progress | None = No
 def run_table(
     settings: Settings, options: TableOptions, progress: Progress | None = None
 ) -> TableReport:
-    """Deduplicate a person table into ``options.out``: its columns plus ``cluster_id`` and
-    ``match_probability`` (see :func:`features.linkage.table.link_table`).
+    """Deduplicate one person table, or link two, into ``options.out``: every input row with
+    ``cluster_id`` and ``match_probability`` (see :func:`features.linkage.table.link_tables`).
 
     Raises:
-        ConfigError: the paths not given together, a bad output path or ``--map``.
-        DataContractError: the table cannot be read or has no rows.
+        ConfigError: the paths not given together, a bad output path, ``--map`` or labels file.
+        DataContractError: a table cannot be read or has no rows.
     """
-    keys = pseudonymizer_for(settings)
-    table, out = options.table, options.out
-    if table is None or options.map is None or out is None:
+    tables, out = options.tables, options.out
+    if not tables or not options.maps or out is None:
         raise ConfigError("--table, --map and --out go together")
+    if len(tables) > 2:
+        raise ConfigError("--table is given once (deduplicate) or twice (link two tables)")
+    if len(options.maps) not in (1, len(tables)):
+        raise ConfigError("--map is given once (for every table) or once per --table")
     if out.suffix not in (".csv", ".parquet"):
         raise ConfigError("--out must end in .csv or .parquet")
-    if out.resolve() == table.resolve():
+    if options.review < 0:
+        raise ConfigError("--review must be 0 or more")
+    if any(out.resolve() == t.resolve() for t in tables):
         raise ConfigError("--out must differ from --table (the input is never changed)")
-    frame = read_table(table, options.encoding)
-    mapping = parse_map(options.map, list(frame.columns))
+    frames = [read_table(t, options.encoding) for t in tables]
+    texts = options.maps * len(tables) if len(options.maps) == 1 else options.maps
+    maps = [parse_map(m, list(f.columns)) for m, f in zip(texts, frames, strict=True)]
+    total = sum(len(f) for f in frames)
+    labels = read_labels(options.labels, total) if options.labels is not None else None
     if progress is not None:
-        progress(f"{len(frame):,} rows")
-    result, notes = link_table(frame, mapping, keys)
+        progress(f"{total:,} rows")
+    results, notes, pairs = link_tables(frames, maps, labels)
+    if len(results) == 2:
+        for i, (res, t) in enumerate(zip(results, tables, strict=True), start=1):
+            res.insert(0, "source_row", range(len(res)))
+            res.insert(0, "source_table", t.name if tables[0].name != tables[1].name else str(i))
+        result = pd.concat(results, ignore_index=True)
+    else:
+        result = results[0]
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".csv":
         result.to_csv(out, index=False, encoding="utf-8")
     else:
         result.to_parquet(out, index=False)
-    return TableReport(input=table.name, output=str(out), notes=notes)
+    report = TableReport(input=", ".join(t.name for t in tables), output=str(out), notes=notes)
+    if options.review:
+        path = review_path(settings, out)
+        write_review(path, frames, maps, pairs, notes.get("model"), options.review)
+        report.notes["review_file"] = str(path)
+        report.notes["review_pairs"] = min(options.review, len(pairs))
+    report.notes.pop("model", None)
+    return report
+
+
+def review_path(settings: Settings, out: Path) -> Path:
+    """Where ``--review`` writes: beside the output, ``<out stem>-review.csv`` for a CSV output,
+    ``.xlsx`` for a Parquet one."""
+    return out.with_name(f"{out.stem}-review{'.csv' if out.suffix == '.csv' else '.xlsx'}")

@@ -22,20 +22,39 @@ from outreach.cli.common import (
 @app.command()
 def link(
     table: Annotated[
-        Path | None,
-        typer.Option(help="Link this person table (CSV or Parquet) instead of the warehouse."),
+        list[Path] | None,
+        typer.Option(
+            help="Deduplicate this person table (CSV or Parquet) instead of the warehouse; "
+            "given twice: link the two tables (pairs across them only)."
+        ),
     ] = None,
     map_: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--map",
-            help="With --table: name=COL,birth_date=COL,sex=COL,address=COL[,id=COL] (any subset).",
+            help="With --table: name=COL (or given=COL,family=COL),birth_date=COL,sex=COL,"
+            "address=COL,id=COL,other=COL... (any subset; other= repeats). Once for every "
+            "table, or once per --table.",
         ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="With --table: the output file (.csv or .parquet).")
     ] = None,
     encoding: Annotated[str, typer.Option(help="With a CSV --table: auto, utf-8 or gbk.")] = "auto",
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --table: labels (CSV/XLSX: record_l,record_r,match or record,cluster) to "
+            "train m from and to measure precision, recall and F1 against."
+        ),
+    ] = None,
+    review: Annotated[
+        int,
+        typer.Option(
+            help="With --table: write the N most uncertain pairs side by side for clerical "
+            "review (<out>-review.csv/.xlsx, owner-only); mark 'match' and feed back with --labels."
+        ),
+    ] = 0,
     retrain: Annotated[
         bool, typer.Option(help="Learn the match model again instead of reusing the saved one.")
     ] = False,
@@ -53,14 +72,21 @@ def link(
 
     settings = settings_for(workspace)
     console = new_console()
-    if table is not None or map_ is not None or out is not None:
-        options = TableOptions(table=table, map=map_, out=out, encoding=encoding)
+    if table or map_ or out is not None or labels is not None or review:
+        options = TableOptions(
+            tables=tuple(table or ()),
+            maps=tuple(map_ or ()),
+            out=out,
+            encoding=encoding,
+            labels=labels,
+            review=review,
+        )
         with progress_bar(console, "link") as bar:
             task = bar.add_task("", total=None)
             result = run_table(
                 settings, options, progress=lambda msg: bar.update(task, description=msg)
             )
-        _print_table(console, table, result.notes)
+        _print_table(console, result.input, result.notes)
         path = write_report(settings.reports_dir, "link-table", result.as_dict())
         console.print(f"wrote {result.output} (report: {path})")
         return
@@ -77,13 +103,34 @@ def link(
     console.print(f"report: {path}")
 
 
-def _print_table(console: Console, table: Path, notes: dict) -> None:
-    out = Table(title=f"Linked {table.name}")
+def _print_table(console: Console, name: str, notes: dict) -> None:
+    out = Table(title=f"Linked {name}")
     out.add_column("figure")
     out.add_column("value", justify="right")
-    for k, v in notes.items():
-        out.add_row(k, str(v))
+    shown = ("job", "rows", "rows_without_usable_field", "clusters", "m_estimated_by",
+             "records_in_multi_record_clusters", "prior_match_probability")  # fmt: skip
+    for k in shown:
+        if k in notes:
+            out.add_row(k, str(notes[k]))
+    q = notes.get("estimated_quality", {})
+    for k in ("scored_pairs", "accepted_pairs", "share_near_threshold", "expected_precision",
+              "expected_recall"):  # fmt: skip
+        if k in q:
+            v = q[k]
+            out.add_row(f"estimated: {k}", f"{v:.4f}" if isinstance(v, float) else f"{v:,}")
+    m = notes.get("measured_on_labels")
+    if m:
+        for k in ("precision", "recall", "f1"):
+            lo, hi = m[f"{k}_95"]
+            out.add_row(f"on labels: {k}", f"{m[k]:.4f} [{lo:.4f}, {hi:.4f}]")
     console.print(out)
+    rules = Table(title="Blocking rules")
+    for c in ("rule", "records keyed", "beyond cap", "candidate pairs", "max per record"):
+        rules.add_column(c, justify="right" if c != "rule" else "left")
+    for s in notes.get("blocking_rules", []):
+        rules.add_row(s["rule"], f"{s['records_keyed']:,}", f"{s['records_beyond_cap']:,}",
+                      f"{s['candidate_pairs']:,}", str(s["max_candidates_per_record"]))  # fmt: skip
+    console.print(rules)
 
 
 def _print_link(console: Console, data: dict) -> None:

@@ -55,6 +55,16 @@ def test_every_accepted_record_has_exactly_one_link(fixture_workspace):
         )
 
 
+def test_splink_working_tables_are_dropped(fixture_workspace):
+    with _wh(fixture_workspace) as con:
+        left = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%splink%' "
+            "UNION ALL SELECT view_name FROM duckdb_views() WHERE view_name LIKE '%splink%'"
+        ).fetchall()
+        assert left == []
+        assert con.execute("SELECT count(*) FROM links").fetchall()[0][0] > 0
+
+
 def test_linkage_quality_against_the_truth(fixture_workspace):
     q = _report(fixture_workspace, "link")["quality"]
     assert q["records_without_usable_id"] > 100

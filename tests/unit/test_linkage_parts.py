@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from core import idnumber
 from core.errors import ConfigError
 from core.settings import load_settings
-from features.linkage import id_corrections, normalize_name, pairwise_counts, parse_map
+from features.linkage import TableMap, id_corrections, normalize_name, pairwise_counts, parse_map
 from features.linkage.stage import TableOptions, TableReport, run_table
 from features.pseudonym import Pseudonymizer, load_pseudonymizer
 
@@ -73,13 +73,18 @@ def test_pairwise_counts_by_hand():
 
 def test_parse_map():
     cols = ["姓名", "dob", "gender"]
-    assert parse_map("name=姓名, birth_date=dob", cols) == {"name": "姓名", "birth_date": "dob"}
+    assert parse_map("name=姓名, birth_date=dob", cols) == TableMap(
+        {"name": "姓名", "birth_date": "dob"}
+    )
+    m = parse_map("given=姓名,family=dob,other=gender,other=gender", cols)
+    assert m.fields == {"given": "姓名", "family": "dob"} and m.other == ("gender",)
     for bad, message in [
+        ("name=姓名,given=dob", "--map takes name= or given=/family=, not both"),
         ("nom=姓名", "--map field 'nom' is unknown"),
         ("name=missing", "--map column 'missing' is not in the table"),
         ("name", "--map entry 'name' is not FIELD=COLUMN"),
         ("name=姓名,name=dob", "--map gives 'name' twice"),
-        ("sex=gender", "--map needs at least one of name, birth_date, id"),
+        ("sex=gender", "--map needs at least one of name, given, family, birth_date, id"),
     ]:
         with pytest.raises(ConfigError, match=message):
             parse_map(bad, cols)
@@ -104,9 +109,11 @@ def test_table_stage_refuses_bad_paths_before_reading(tmp_path):
     settings = load_settings(tmp_path, environ={"OUTREACH_HMAC_KEY": "k" * 40})
     src = tmp_path / "in.csv"
     with pytest.raises(ConfigError, match="go together"):
-        run_table(settings, TableOptions(map="name=a", out=tmp_path / "o.csv"))
+        run_table(settings, TableOptions(maps=("name=a",), out=tmp_path / "o.csv"))
     with pytest.raises(ConfigError, match="must differ"):
-        run_table(settings, TableOptions(table=src, map="name=a", out=src))
+        run_table(settings, TableOptions(tables=(src,), maps=("name=a",), out=src))
+    with pytest.raises(ConfigError, match="once per --table"):
+        run_table(settings, TableOptions(tables=(src, src), maps=("a", "b", "c"), out=src))
     assert not settings.secret_path.exists()  # the key came from the settings
     report = TableReport("in.csv", "o.csv", {"rows": 2})
     assert report.as_dict() == {"input": "in.csv", "output": "o.csv", "rows": 2}

@@ -15,6 +15,8 @@ Nothing here runs on import, and this module imports nothing of ours but :mod:`c
 | ``mlflow_uri`` | ``OUTREACH_MLFLOW_URI`` | ``mlflow_uri`` |
 | ``hmac_key`` | ``OUTREACH_HMAC_KEY`` | never (a secret) |
 | ``session_key`` | ``OUTREACH_SESSION_KEY`` | never (a secret) |
+| ``metrics_token`` | ``OUTREACH_METRICS_TOKEN`` | never (a secret) |
+| ``service.*`` | | ``[service]`` |
 | ``model.*`` | | ``[model]`` |
 | ``scoring.*`` | | ``[scoring]`` |
 
@@ -27,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import tomllib
@@ -34,7 +37,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from core.errors import ConfigError
 
@@ -43,6 +46,7 @@ DB_URL_ENV = "OUTREACH_DB_URL"
 MLFLOW_URI_ENV = "OUTREACH_MLFLOW_URI"
 HMAC_KEY_ENV = "OUTREACH_HMAC_KEY"
 SESSION_KEY_ENV = "OUTREACH_SESSION_KEY"
+METRICS_TOKEN_ENV = "OUTREACH_METRICS_TOKEN"
 CONFIG_FILE = "outreach.toml"
 """The optional workspace config file (TOML), read by :func:`load_settings`."""
 
@@ -83,6 +87,38 @@ class ScoringConfig(BaseModel):
     chunk_rows: int = Field(50_000, ge=1)
 
 
+class ServiceConfig(BaseModel):
+    """How the service meets the network and keeps sessions (``[service]`` in ``outreach.toml``).
+
+    Attributes:
+        trusted_proxies: addresses or networks (``10.0.0.5``, ``10.0.0.0/24``) of reverse
+            proxies whose ``X-Forwarded-Proto`` and ``X-Forwarded-For`` are believed: behind one
+            that terminates TLS, the session cookie is then ``Secure``, HSTS is sent and the
+            client's own address is the one rate-limited and audited. Empty (the default):
+            forwarded headers are ignored from everyone.
+        session_idle_minutes: a web session unused this long ends.
+        session_hours: a web session ends this long after sign-in, however used.
+        api_docs: serve the API document (``/docs``, ``/openapi.json``) from packaged assets.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    trusted_proxies: tuple[str, ...] = ()
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
+    session_hours: float = Field(12.0, gt=0, le=24 * 7)
+    api_docs: bool = True
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
+
+
 class Settings(BaseModel):
     """Paths, stores, secrets and configs shared by every command.
 
@@ -97,8 +133,11 @@ class Settings(BaseModel):
             environment; else it is kept in :attr:`secret_path`.
         session_key: the key that signs page sessions, when given in the environment; else it
             is kept in :attr:`session_key_path`.
+        metrics_token: a bearer token that opens ``/metrics`` from anywhere (a Prometheus
+            scraper's); without it ``/metrics`` answers only direct loopback callers.
         model: the model configuration.
         scoring: the scoring configuration.
+        service: the service's network and session configuration.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -109,8 +148,10 @@ class Settings(BaseModel):
     mlflow_uri: SecretStr | None = None
     hmac_key: SecretStr | None = None
     session_key: SecretStr | None = None
+    metrics_token: SecretStr | None = Field(None, min_length=32)
     model: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()
+    service: ServiceConfig = ServiceConfig()
 
     @property
     def data_dir(self) -> Path:
@@ -200,7 +241,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not a TOML file ({' '.join(str(exc).split())})") from None
-    allowed = {"db_url", "mlflow_uri", "params_dir", "model", "scoring"}
+    allowed = {"db_url", "mlflow_uri", "params_dir", "model", "scoring", "service"}
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ConfigError(f"{path}: unknown setting {unknown[0]!r} (known: {sorted(allowed)})")
@@ -233,6 +274,7 @@ def load_settings(
         ("mlflow_uri", MLFLOW_URI_ENV),
         ("hmac_key", HMAC_KEY_ENV),
         ("session_key", SESSION_KEY_ENV),
+        ("metrics_token", METRICS_TOKEN_ENV),
     ):
         if env.get(var):
             values[key] = env[var]

@@ -34,6 +34,7 @@ ELIGIBILITY_STATUSES = ("likely", "needs_verification", "not_eligible")
 VISIT_OUTCOMES = ("visited", "not_found", "in_need", "not_in_need")
 CORRECTION_STATUSES = ("open", "applied", "rejected")
 ROLES = ("caseworker", "supervisor", "auditor", "data_scientist")
+SESSION_ENDS = ("signed_out", "idle", "expired")
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -212,8 +213,28 @@ api_tokens = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
     sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    _text("holder", nullable=True),  # the person it was issued to (null: issued before 0003)
     _one_of("role", ROLES, "role"),
 )
+
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    _text("id", primary_key=True),  # SHA-256 of the cookie's nonce (the nonce is never stored)
+    _text("token_id"),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("seen_at", UTCDateTime(), nullable=False),
+    sa.Column("ended_at", UTCDateTime(), nullable=True),
+    _text("end_reason", nullable=True),
+    sa.ForeignKeyConstraint(["token_id"], ["api_tokens.id"]),
+    sa.CheckConstraint(
+        "end_reason IS NULL OR end_reason IN ('signed_out', 'idle', 'expired')", name="end_reason"
+    ),
+    sa.Index(None, "token_id"),
+    sa.Index(None, "started_at"),
+)
+"""Web sessions, server-side (:mod:`serving.pages.session`): a signed-out, idle or expired
+session is refused after a restart too."""
 
 audit_log = sa.Table(
     "audit_log",

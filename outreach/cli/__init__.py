@@ -20,6 +20,7 @@ from outreach.cli import (
     link,
     models,
     outcomes,
+    privacy,
     score,
     serve,
     train,
@@ -29,7 +30,7 @@ from outreach.cli.app import app
 
 __all__ = ["app", "main"]
 _COMMAND_MODULES = (world, ingest, link, features, train, models, score, outcomes, serve, audit)
-_COMMAND_MODULES += (evaluate,)
+_COMMAND_MODULES += (evaluate, privacy)
 _HELP_ORDER = ("simulate", "contracts", "ingest", "link", "features", "train", "drift")
 _HELP_ORDER += ("models", "promote", "rollback", "score", "evaluate", "serve", "demo")
 

@@ -17,6 +17,7 @@ Nothing here runs on import, and this module imports nothing of ours but :mod:`c
 | ``session_key`` | ``OUTREACH_SESSION_KEY`` | never (a secret) |
 | ``metrics_token`` | ``OUTREACH_METRICS_TOKEN`` | never (a secret) |
 | ``service.*`` | | ``[service]`` |
+| ``retention.*`` | | ``[retention]`` |
 | ``model.*`` | | ``[model]`` |
 | ``scoring.*`` | | ``[scoring]`` |
 
@@ -119,6 +120,30 @@ class ServiceConfig(BaseModel):
         return value
 
 
+class RetentionConfig(BaseModel):
+    """How long each kind of record is kept (``[retention]`` in ``outreach.toml``), enforced by
+    ``outreach purge`` (see ``docs/privacy.md`` for the reasons behind each period).
+
+    Attributes:
+        runs_months: score runs (their scores, eligibility and lists) scored longer ago than
+            this are removed, unless a visit outcome names the run or it is the latest.
+        snapshots_months: household vectors (``data/snapshots/<date>``) older than this are
+            removed; the runs scored from them are marked as no longer replayable.
+        outcomes_years: visit outcomes and corrections recorded longer ago than this.
+        sessions_days: ended or expired web sessions.
+        audit_years: audit log rows (a checkpoint row keeps the chain verifiable), and tokens
+            that expired or were revoked longer ago than this.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    runs_months: int = Field(24, ge=1)
+    snapshots_months: int = Field(36, ge=1)
+    outcomes_years: int = Field(5, ge=1)
+    sessions_days: int = Field(30, ge=1)
+    audit_years: int = Field(3, ge=1)
+
+
 class Settings(BaseModel):
     """Paths, stores, secrets and configs shared by every command.
 
@@ -138,6 +163,7 @@ class Settings(BaseModel):
         model: the model configuration.
         scoring: the scoring configuration.
         service: the service's network and session configuration.
+        retention: how long each kind of record is kept (``outreach purge``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -152,6 +178,7 @@ class Settings(BaseModel):
     model: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()
     service: ServiceConfig = ServiceConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @property
     def data_dir(self) -> Path:
@@ -241,7 +268,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not a TOML file ({' '.join(str(exc).split())})") from None
-    allowed = {"db_url", "mlflow_uri", "params_dir", "model", "scoring", "service"}
+    allowed = {"db_url", "mlflow_uri", "params_dir", "model", "scoring", "service", "retention"}
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ConfigError(f"{path}: unknown setting {unknown[0]!r} (known: {sorted(allowed)})")

@@ -1,4 +1,5 @@
-"""``outreach subject-report``: answer a person's access request (PIPL Arts. 24 and 45).
+"""``outreach subject-report`` (a person's access request, PIPL Arts. 24 and 45) and ``outreach
+purge`` (the retention periods).
 
 The ID number is read from a prompt that does not echo (never an argument: it would stay in
 the shell's history and the process list), hashed in this process and forgotten; see
@@ -40,3 +41,21 @@ def subject_report(
 
 
 app.command("subject-report")(subject_report)
+
+
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be removed; change nothing.")
+    ] = False,
+    workspace: Workspace = None,
+) -> None:
+    """Remove what is past its retention period ([retention] in outreach.toml, docs/privacy.md);
+    one audit row records it and the audit chain stays verifiable."""
+    from serving.privacy.purge import purge as run_purge
+
+    report = run_purge(load_settings(workspace), dry_run=dry_run)
+    for line in report.lines():
+        typer.echo(line)
+
+
+app.command("purge")(purge)

@@ -98,6 +98,9 @@ score_runs = sa.Table(
     _text("status", server_default="running"),
     sa.Column("chunks_done", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("n_households", sa.Integer(), nullable=True),
+    # set by `outreach purge` when the run's snapshot is removed (migration 0004)
+    sa.Column("unreplayable_since", UTCDateTime(), nullable=True),
+    _text("unreplayable_reason", nullable=True),
     _one_of("status", RUN_STATUSES, "status"),
     sa.Index(None, "status", "as_of", "finished_at"),
     sa.Index(None, "as_of", "model_version"),

@@ -42,7 +42,8 @@ def _listed_person(settings, world) -> tuple[str, str]:
         if household not in listed:
             continue
         raw = duckdb.sql(
-            f"SELECT id_number FROM read_parquet('{world / 'agencies' / agency}/*.parquet', union_by_name=true) "
+            f"SELECT id_number FROM read_parquet('{world / 'agencies' / agency}/*.parquet', "
+            "union_by_name=true) "
             "WHERE record_id = ?", params=[record_id]).fetchall()  # fmt: skip
         if raw and raw[0][0]:
             return raw[0][0], household

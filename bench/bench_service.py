@@ -47,7 +47,7 @@ tune_process()  # as `outreach serve` does
 options = ServiceOptions(explain_cache=int(sys.argv[3]), token_requests_per_second=None)
 app = create_app(load_settings(Path(sys.argv[1])), options)  # one token for every client
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), workers=1, log_level="warning",
-            access_log=False)
+            access_log=False, proxy_headers=False)
 """
 LUA = """
 paths = {%s}

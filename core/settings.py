@@ -16,6 +16,9 @@ Nothing here runs on import, and this module imports nothing of ours but :mod:`c
 | ``hmac_key`` | ``OUTREACH_HMAC_KEY`` | never (a secret) |
 | ``session_key`` | ``OUTREACH_SESSION_KEY`` | never (a secret) |
 | ``truth_dir`` | ``OUTREACH_TRUTH_DIR`` | ``truth_dir`` |
+| ``metrics_token`` | ``OUTREACH_METRICS_TOKEN`` | never (a secret) |
+| ``service.*`` | | ``[service]`` |
+| ``retention.*`` | | ``[retention]`` |
 | ``model.*`` | | ``[model]`` |
 | ``scoring.*`` | | ``[scoring]`` |
 
@@ -28,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import tomllib
@@ -45,6 +49,7 @@ MLFLOW_URI_ENV = "OUTREACH_MLFLOW_URI"
 HMAC_KEY_ENV = "OUTREACH_HMAC_KEY"
 SESSION_KEY_ENV = "OUTREACH_SESSION_KEY"
 TRUTH_DIR_ENV = "OUTREACH_TRUTH_DIR"
+METRICS_TOKEN_ENV = "OUTREACH_METRICS_TOKEN"
 CONFIG_FILE = "outreach.toml"
 """The optional workspace config file (TOML), read by :func:`load_settings`."""
 
@@ -90,6 +95,62 @@ class ScoringConfig(BaseModel):
     ranking: str = Field("model", pattern="^(model|rules)$")
 
 
+class ServiceConfig(BaseModel):
+    """How the service meets the network and keeps sessions (``[service]`` in ``outreach.toml``).
+
+    Attributes:
+        trusted_proxies: addresses or networks (``10.0.0.5``, ``10.0.0.0/24``) of reverse
+            proxies whose ``X-Forwarded-Proto`` and ``X-Forwarded-For`` are believed: behind one
+            that terminates TLS, the session cookie is then ``Secure``, HSTS is sent and the
+            client's own address is the one rate-limited and audited. Empty (the default):
+            forwarded headers are ignored from everyone.
+        session_idle_minutes: a web session unused this long ends.
+        session_hours: a web session ends this long after sign-in, however used.
+        api_docs: serve the API document (``/docs``, ``/openapi.json``) from packaged assets.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    trusted_proxies: tuple[str, ...] = ()
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
+    session_hours: float = Field(12.0, gt=0, le=24 * 7)
+    api_docs: bool = True
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
+
+
+class RetentionConfig(BaseModel):
+    """How long each kind of record is kept (``[retention]`` in ``outreach.toml``), enforced by
+    ``outreach purge`` (see ``docs/privacy.md`` for the reasons behind each period).
+
+    Attributes:
+        runs_months: score runs (their scores, eligibility and lists) scored longer ago than
+            this are removed, unless a visit outcome names the run or it is the latest.
+        snapshots_months: household vectors (``data/snapshots/<date>``) older than this are
+            removed; the runs scored from them are marked as no longer replayable.
+        outcomes_years: visit outcomes and corrections recorded longer ago than this.
+        sessions_days: ended or expired web sessions.
+        audit_years: audit log rows (a checkpoint row keeps the chain verifiable), and tokens
+            that expired or were revoked longer ago than this.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    runs_months: int = Field(24, ge=1)
+    snapshots_months: int = Field(36, ge=1)
+    outcomes_years: int = Field(5, ge=1)
+    sessions_days: int = Field(30, ge=1)
+    audit_years: int = Field(3, ge=1)
+
+
 class Settings(BaseModel):
     """Paths, stores, secrets and configs shared by every command.
 
@@ -104,11 +165,15 @@ class Settings(BaseModel):
             environment; else it is kept in :attr:`secret_path`.
         session_key: the key that signs page sessions, when given in the environment; else it
             is kept in :attr:`session_key_path`.
+        metrics_token: a bearer token that opens ``/metrics`` from anywhere (a Prometheus
+            scraper's); without it ``/metrics`` answers only direct loopback callers.
         model: the model configuration.
         scoring: the scoring configuration.
         truth_dir: where the pipeline may read the simulator's truth (evaluation only):
             ``"auto"`` (``<raw>/truth`` when it exists), a folder, or ``None`` (``"off"``: never).
             Every truth read asks :func:`core.truth.truth_dir_for`.
+        service: the service's network and session configuration.
+        retention: how long each kind of record is kept (``outreach purge``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -119,6 +184,7 @@ class Settings(BaseModel):
     mlflow_uri: SecretStr | None = None
     hmac_key: SecretStr | None = None
     session_key: SecretStr | None = None
+    metrics_token: SecretStr | None = Field(None, min_length=32)
     model: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()
     truth_dir: Path | Literal["auto"] | None = "auto"
@@ -131,6 +197,8 @@ class Settings(BaseModel):
         if isinstance(value, str) and value.strip().lower() == "auto":
             return "auto"
         return value
+    service: ServiceConfig = ServiceConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @property
     def data_dir(self) -> Path:
@@ -223,7 +291,8 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not a TOML file ({' '.join(str(exc).split())})") from None
-    allowed = {"db_url", "mlflow_uri", "params_dir", "model", "scoring", "truth_dir"}
+    allowed = {"db_url", "mlflow_uri", "params_dir", "model", "scoring", "truth_dir",
+               "service", "retention"}  # fmt: skip
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ConfigError(f"{path}: unknown setting {unknown[0]!r} (known: {sorted(allowed)})")
@@ -257,6 +326,7 @@ def load_settings(
         ("hmac_key", HMAC_KEY_ENV),
         ("session_key", SESSION_KEY_ENV),
         ("truth_dir", TRUTH_DIR_ENV),
+        ("metrics_token", METRICS_TOKEN_ENV),
     ):
         if env.get(var):
             values[key] = env[var]

@@ -172,7 +172,8 @@ def demo_tokens(settings: Settings) -> list[tuple[str, str | None, str]]:
                 raise ConfigError("the latest run has no township list")
             out = []
             for role, code in (("caseworker", town), ("supervisor", town[:6]), ("auditor", None)):
-                token, _ = auth.create_token(conn, role, code, TOKEN_DAYS)
+                holder = f"demo {role}"
+                token, _ = auth.create_token(conn, role, code, TOKEN_DAYS, holder=holder)
                 out.append((role, code, token))
             return out
     finally:
@@ -202,8 +203,9 @@ def serve_on(settings: Settings, sock: socket.socket) -> None:
     from serving.app import create_app
 
     config = uvicorn.Config(
-        create_app(settings), workers=1, log_level="warning", access_log=False, lifespan="on"
-    )
+        create_app(settings), workers=1, log_level="warning", access_log=False, lifespan="on",
+        proxy_headers=False,  # the app honours [service] trusted_proxies itself
+    )  # fmt: skip
     uvicorn.Server(config).run(sockets=[sock])
 
 

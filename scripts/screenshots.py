@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             del roles["auditor"]
         tokens = {
             role: outreach("token", "create", "--role", role, *scope, "--days", "1",
+                           "--holder", f"screenshot {role}",
                            workspace=workspace).strip()
             for role, scope in roles.items()
         }  # fmt: skip

@@ -20,11 +20,23 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from core.files import loose_paths
 from core.settings import Settings
 from serving import pages
-from serving.api import auditing, households, limits, lists, model_card, ops, problems, records
+from serving.api import (
+    auditing,
+    docs,
+    headers,
+    households,
+    limits,
+    lists,
+    model_card,
+    ops,
+    problems,
+    records,
+)
 from serving.runtime.modelswap import ChampionWatcher
 from serving.runtime.service import Service, ServiceOptions
 
@@ -79,7 +91,11 @@ def create_app(
         finally:
             service.release()
 
-    app = FastAPI(title=TITLE, description=DESCRIPTION, version="1", lifespan=lifespan)
+    documented = settings.service.api_docs
+    app = FastAPI(
+        title=TITLE, description=DESCRIPTION, version="1", lifespan=lifespan, docs_url=None,
+        redoc_url=None, openapi_url="/openapi.json" if documented else None,
+    )  # fmt: skip
     app.state.service = service
     problems.install(app)
     app.include_router(ops.router)
@@ -89,7 +105,14 @@ def create_app(
     app.include_router(records.router)
     app.include_router(auditing.router)
     app.include_router(model_card.router)
+    if documented:
+        docs.install(app)  # packaged Swagger UI under the pages' CSP
     pages.install(app)  # the web pages (docs/web.md), after the API
     app.add_middleware(limits.Limits, service=service)  # body cap, auth first, rate limits
+    app.add_middleware(headers.SecurityHeaders)  # also on the limits' own refusals
     app.add_middleware(problems.RequestContext, metrics=service.metrics)
+    if settings.service.trusted_proxies:  # outermost: every layer sees the client's scheme
+        app.add_middleware(
+            ProxyHeadersMiddleware, trusted_hosts=list(settings.service.trusted_proxies)
+        )
     return app

@@ -21,6 +21,7 @@ from outreach.cli import (
     models,
     month,
     outcomes,
+    privacy,
     score,
     serve,
     train,
@@ -31,7 +32,7 @@ from outreach.cli.app import app
 
 __all__ = ["app", "main"]
 _COMMAND_MODULES = (world, ingest, link, features, train, models, score, outcomes, serve, audit)
-_COMMAND_MODULES += (evaluate, month, twin)
+_COMMAND_MODULES += (evaluate, month, twin, privacy)
 _HELP_ORDER = ("simulate", "contracts", "ingest", "link", "features", "train", "drift")
 _HELP_ORDER += ("models", "promote", "rollback", "score", "evaluate", "month", "serve", "demo")
 

@@ -38,6 +38,13 @@ def _engine(workspace: Path | None):
 @token_app.command("create")
 def token_create(
     role: Annotated[str, typer.Option(help="caseworker, supervisor, auditor or data_scientist.")],
+    holder: Annotated[
+        str,
+        typer.Option(
+            help="The person the token is issued to (a name or post, shown to auditors in the "
+            "audit log; no ID or phone numbers)."
+        ),
+    ],
     jurisdiction: Annotated[
         str | None,
         typer.Option(
@@ -52,10 +59,11 @@ def token_create(
     from serving.runtime import auth
 
     auth.check_scope(role, jurisdiction)
+    auth.check_holder(holder)
     engine = _engine(workspace)
     try:
         with engine.begin() as conn:
-            token, _ = auth.create_token(conn, role, jurisdiction, days)
+            token, _ = auth.create_token(conn, role, jurisdiction, days, holder=holder)
     finally:
         engine.dispose()
     typer.echo(token)
@@ -63,7 +71,7 @@ def token_create(
 
 @token_app.command("list")
 def token_list(workspace: Workspace = None) -> None:
-    """List tokens: id, role, jurisdiction, created, expires, revoked (never the token)."""
+    """List tokens: id, holder, role, jurisdiction, created, expires, revoked (never the token)."""
     from serving.runtime import auth
 
     engine = _engine(workspace)
@@ -72,11 +80,12 @@ def token_list(workspace: Workspace = None) -> None:
             rows = auth.list_tokens(conn)
     finally:
         engine.dispose()
-    typer.echo("id\trole\tjurisdiction\tcreated_at\texpires_at\trevoked_at")
+    typer.echo("id\tholder\trole\tjurisdiction\tcreated_at\texpires_at\trevoked_at")
     for r in rows:
         revoked = r["revoked_at"].isoformat() if r["revoked_at"] else "-"
         created, expires = r["created_at"].isoformat(), r["expires_at"].isoformat()
-        cells = [r["id"], r["role"], r["jurisdiction_code"] or "-", created, expires, revoked]
+        cells = [r["id"], r.get("holder") or "-", r["role"], r["jurisdiction_code"] or "-",
+                 created, expires, revoked]  # fmt: skip
         typer.echo("\t".join(cells))
 
 
@@ -115,7 +124,9 @@ def serve(
     from serving.app import create_app
 
     app = create_app(load_settings(workspace))
-    uvicorn.run(app, host=host, port=port, workers=1, log_level="info", access_log=False)
+    # proxy headers are the app's own ([service] trusted_proxies), never uvicorn's default
+    uvicorn.run(app, host=host, port=port, workers=1, log_level="info", access_log=False,
+                proxy_headers=False)  # fmt: skip
 
 
 def demo(

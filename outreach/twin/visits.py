@@ -58,7 +58,9 @@ def twin_token(settings: Settings, folder: Path, county_code: str) -> TwinToken:
     engine = db.make_engine(settings.service_db_url)
     try:
         with engine.begin() as conn:
-            value, token_id = auth.create_token(conn, "supervisor", county_code, TOKEN_DAYS)
+            value, token_id = auth.create_token(
+                conn, "supervisor", county_code, TOKEN_DAYS, holder="outreach twin (simulated visits)"
+            )
     finally:
         engine.dispose()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -1,4 +1,5 @@
 """The audit log, for auditors: ``GET /api/v1/audit`` with filters, newest first, paged by id.
+Each entry names the actor's token and, when it has one, the token's holder.
 
 Reading the audit log is itself audited.
 """
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Query
 from serving.api.common import API, ERRORS, audit_now, event, require
 from serving.api.deps import ConnDep, PrincipalDep, RequestIdDep, ServiceDep
 from serving.api.schemas import HOUSEHOLD_REF, MAX_ID, AuditEntry, AuditPage, UtcTime
+from serving.runtime import auth
 from serving.store.tables import audit_log
 
 router = APIRouter(prefix=API, tags=["audit"], responses=ERRORS)
@@ -65,10 +67,12 @@ def audit_entries(
     rows = rows[:limit]
     # the chain's hashes stay in the database: `outreach audit verify` checks them (hex digests
     # would also be mistaken for ID numbers by every scan of what the service answers)
+    named = auth.holders(conn, {r["actor"] for r in rows})
     items = [
-        AuditEntry(household_ref=r.pop("household_id"), **_without_hashes(r))  # type: ignore[arg-type]
+        AuditEntry(household_ref=r.pop("household_id"), holder=named.get(r["actor"]),
+                   **_without_hashes(r))  # type: ignore[arg-type]
         for r in rows
-    ]
+    ]  # fmt: skip
     audit_now(service, event(principal, rid, "read", "audit_log", detail={"n": len(items)}))
     return AuditPage(items=items, next_before_id=items[-1].id if more and items else None)
 

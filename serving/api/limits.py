@@ -10,10 +10,13 @@
   requests without a valid token on the API and for *failed* sign-in attempts (``POST /signin``
   answered anything but the 303 of a session: a caseworker signing in is never throttled, a
   guesser is), and per token on the API.
+- **A database that cannot answer** while a token is checked here (outside the app's error
+  handlers) answers 503 with ``Retry-After``, like the routes do, never a 500.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -25,9 +28,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serving.api.problems import PROBLEM, TITLES, client_address, record_denied
+from serving.api.problems import PROBLEM, TITLES, UNAVAILABLE, client_address, record_denied
 from serving.runtime import auth
 
+log = logging.getLogger(__name__)
 TITLES.setdefault(413, "Content Too Large")
 TITLES.setdefault(429, "Too Many Requests")
 
@@ -103,8 +107,15 @@ class Limits:
             if token:
                 principal = self.service.cached_principal(token)
                 if principal is None:
-                    self.service.start()
-                    principal = await anyio.to_thread.run_sync(self.service.verify, token)
+                    try:
+                        self.service.start()
+                        principal = await anyio.to_thread.run_sync(self.service.verify, token)
+                    except UNAVAILABLE as exc:  # outside the app's handlers: answer 503 here
+                        log.warning("database unavailable (%s) checking a token",
+                                    type(exc).__name__)  # fmt: skip
+                        await self._problem(scope, send, 503, "the database is unavailable; "
+                                            "try again shortly", {"Retry-After": "5"})  # fmt: skip
+                        return
             if principal is None:
                 wait = self.anonymous.take(client_address(Request(scope)))
                 if wait:

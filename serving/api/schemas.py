@@ -322,6 +322,9 @@ class AuditEntry(Out):
     id: int
     at: dt.datetime
     actor: str
+    holder: str | None = Field(
+        None, description="the person the actor's token was issued to (null: none recorded)"
+    )
     role: str
     action: str
     resource: str
@@ -358,6 +361,7 @@ class ModelCard(Out):
 
 class Me(Out):
     token_id: str
+    holder: str | None = Field(None, description="the person the token was issued to")
     role: str
     jurisdiction_code: str | None
     expires_at: dt.datetime

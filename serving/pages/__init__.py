@@ -21,7 +21,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.api import problems
 from serving.pages import audit, coverage, households, lists, model_page, signin
-from serving.pages.security import SecurityHeaders
 from serving.pages.web import (
     STATIC_DIR,
     PageError,
@@ -47,8 +46,10 @@ def wants_page(request: Request) -> bool:
 
 
 def install(app: FastAPI) -> None:
-    """Mount the pages, their static files, error pages and security headers on ``app``."""
-    app.state.pages = Pages(app.state.service.settings)
+    """Mount the pages, their static files and error pages on ``app`` (the security headers
+    are the app's, :mod:`serving.api.headers`)."""
+    service = app.state.service
+    app.state.pages = Pages(service.settings, service.engine, service.options.token_cache_seconds)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -67,5 +68,3 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def _signin(request: Request, exc: SignInRequired):
         return _signin_redirect(request)
-
-    app.add_middleware(SecurityHeaders)

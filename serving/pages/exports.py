@@ -3,8 +3,15 @@
 Pure functions: a visit list's entries and the page's labels in, bytes out (lists hold at most
 500 entries, so nothing needs streaming). Columns, in order (:data:`COLUMNS`): rank,
 household_ref, masked_name, village_code, band, probability, top_reasons, gaps, verify,
-exploration, model_version, purpose; the header row is in the page's language and every row
-repeats the purpose, so a file cut from its context still says what it is for.
+exploration, model_version, purpose, withheld_reasons, exported_by, exported_at; the header row
+is in the page's language and every row repeats the purpose and who exported the file when (the
+token id and UTC time, :class:`Stamp`), so a file cut from its context still says what it is for
+and where it came from.
+
+- **Health and income reasons stay out** (:data:`SENSITIVE_GROUPS`: illness, disability and
+  medical burden; income, arrears and assistance received): a file leaves them out of
+  ``top_reasons`` and counts them in ``withheld_reasons``, unless the exporter asked for them
+  with a purpose (``?sensitive=1&purpose=…``), which every row and the audit row then carry.
 
 - **Codes and references stay text**: household references, village codes and model versions
   are CSV strings and XLSX cells of type string with the ``@`` (text) number format, so a
@@ -22,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -32,8 +40,15 @@ from serving.api.schemas import ListEntry
 COLUMNS = (
     "rank", "household_ref", "masked_name", "village_code", "band", "probability",
     "top_reasons", "gaps", "verify", "exploration", "model_version", "purpose",
+    "withheld_reasons", "exported_by", "exported_at",
 )  # fmt: skip
-NUMERIC = frozenset({"rank", "probability"})
+NUMERIC = frozenset({"rank", "probability", "withheld_reasons"})
+SENSITIVE_GROUPS = {
+    "health": frozenset({"early_warning_illness", "early_warning_disability", "medical_burden"}),
+    "income": frozenset({"income", "arrears", "assistance"}),
+}
+"""Feature groups (``features.vectors.catalogue``) whose reasons a file carries only on request."""
+_SENSITIVE = frozenset().union(*SENSITIVE_GROUPS.values())
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TOP_REASONS = 3
 CONTENT_TYPES = {
@@ -72,16 +87,43 @@ class Labels:
         return "；" if self.lang == "zh" else "; "
 
 
+@dataclasses.dataclass(frozen=True)
+class Stamp:
+    """Who exported a file, when (UTC, ISO 8601), and the purpose given for health and income
+    reasons (None: they are left out)."""
+
+    token_id: str
+    at: str
+    sensitive_purpose: str | None = None
+
+
+def is_sensitive(feature_name: str, group: str | None = None) -> bool:
+    """Whether a reason is a health or income fact: by its feature's catalogue group, else by the
+    group stored with it; a reason of no known group counts as sensitive."""
+    from features.vectors.catalogue import feature
+
+    with contextlib.suppress(KeyError):
+        group = feature(feature_name).group
+    return group is None or group in _SENSITIVE
+
+
 def neutralize(text: str) -> str:
     """``text`` made inert for spreadsheets: a leading ``'`` when it could start a formula."""
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def entry_row(entry: ListEntry, labels: Labels, model_version: str, purpose: str) -> list[Cell]:
+def entry_row(
+    entry: ListEntry, labels: Labels, model_version: str, purpose: str, stamp: Stamp
+) -> list[Cell]:
     """One entry's cells, in :data:`COLUMNS` order."""
     from serving.pages import present
 
     causes, context = present.split_reasons(entry.reasons.model, labels.lang)
+    withheld = 0
+    if stamp.sensitive_purpose is None:
+        kept = [r for r in causes if not is_sensitive(r.feature, r.group)]
+        withheld = len(causes) - len(kept)
+        causes = kept
     reasons = [r.text for r in causes[:TOP_REASONS]]
     reasons += [labels.context + r.text for r in context]
     gaps = present.gaps_of(entry.reasons.programs, entry.reasons.gaps).codes
@@ -99,6 +141,9 @@ def entry_row(entry: ListEntry, labels: Labels, model_version: str, purpose: str
         labels.yes if entry.exploration else labels.no,
         model_version,
         purpose,
+        withheld,
+        stamp.token_id,
+        stamp.at,
     ]
 
 

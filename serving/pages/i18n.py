@@ -396,6 +396,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "log.title": ("审计日志", "Audit log"),
     "log.filter": ("筛选", "Filter"),
     "log.actor": ("操作人（令牌编号）", "Actor (token id)"),
+    "log.holder": ("持有人", "Holder"),
     "log.role": ("角色", "Role"),
     "log.action": ("操作", "Action"),
     "log.resource": ("资源", "Resource"),

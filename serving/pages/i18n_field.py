@@ -105,4 +105,28 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "coverage.open": ("查看走访进度", "Open coverage"),
     "coverage.none": ("暂无评分结果。", "No scoring run yet."),
     "coverage.no_list": ("该地区没有名单。", "No household is listed in this area."),
+    # exports: health and income reasons only on request, and who exported when
+    "export.col.withheld_reasons": ("未导出的健康/收入原因数", "withheld_reasons"),
+    "export.col.exported_by": ("导出人（令牌编号）", "exported_by"),
+    "export.col.exported_at": ("导出时间（UTC）", "exported_at"),
+    "export.sensitive_purpose": (
+        "含健康和收入原因，导出用途：",
+        "With health and income reasons, for: ",
+    ),
+    "export.about.sensitive": ("健康和收入原因", "health and income reasons"),
+    "export.about.withheld": (
+        "未导出（需说明用途方可导出）",
+        "left out (included only when a purpose is given)",
+    ),
+    "export.about.included": ("已按所述用途导出", "included for the purpose given"),
+    "list.sensitive.summary": (
+        "导出含健康和收入原因的名单",
+        "Export with health and income reasons",
+    ),
+    "list.sensitive.hint": (
+        "默认导出不含健康和收入原因。如确需导出，请说明用途（10-200 字），将记入审计日志。",
+        "Exports leave health and income reasons out. To include them, give the purpose "
+        "(10-200 characters); it is written to the audit log.",
+    ),
+    "list.sensitive.purpose": ("导出用途", "Purpose"),
 }

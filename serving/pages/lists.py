@@ -6,6 +6,9 @@ narrowed by the filters of :mod:`serving.pages.fieldlist` (``?village=&band=&gap
 and the day's selection ``&ref=…``); ranks are the list's own. Every view, export and print
 is audited like the API's list read (resource ``list``),
 with ``detail.channel`` saying which (``page``, ``export.csv``, ``export.xlsx``, ``print``).
+Exports leave health and income reasons out unless asked with ``?sensitive=1&purpose=…`` (the
+purpose, 10-200 characters of free text, goes into every row and into the audit row's
+``detail.export_purpose``); every file names the exporting token and the time.
 A code outside the caller's area answers the same 404 page as a code that does not exist.
 """
 
@@ -20,14 +23,16 @@ import anyio.to_thread
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from serving.api.common import event
 from serving.api.lists import cached_list
 from serving.api.problems import ApiError, request_id
-from serving.api.schemas import ListEntry, VisitList
+from serving.api.schemas import FreeText, ListEntry, VisitList
 from serving.pages import exports, fieldlist, i18n, present
 from serving.pages.coverage_data import VisitState, visit_states
 from serving.pages.web import (
+    PageError,
     PageServiceDep,
     Viewer,
     ViewerDep,
@@ -41,6 +46,13 @@ from serving.pages.web import (
 from serving.runtime.service import Service
 from serving.store.db import ScoreRun
 from serving.store.tables import scores
+
+
+class ExportPurpose(BaseModel):
+    """The free-text checks of the API (no control characters, no ID number)."""
+
+    text: FreeText
+
 
 router = APIRouter(include_in_schema=False)
 CODE = re.compile(r"^[0-9]{9}([0-9]{3})?$")
@@ -158,10 +170,11 @@ def _states(service: Service, run_id: str, ids: list[str]) -> dict[str, VisitSta
         return visit_states(conn, run_id, ids)
 
 
-async def _audit(request: Request, viewer: Viewer, service: Service, view: ListView, channel: str):
+async def _audit(request: Request, viewer: Viewer, service: Service, view: ListView, channel: str,
+                 **extra: Any):  # fmt: skip
     detail = {
         "run_id": view.visit_list.run_id, "capacity": None, "village": view.village,
-        "channel": channel,
+        "channel": channel, **extra,
     }  # fmt: skip
     await audited_async(
         service,
@@ -226,7 +239,7 @@ async def list_print(
     return await anyio.to_thread.run_sync(render, request, "print.html", context)
 
 
-def export_table(view: ListView, lang: str) -> exports.ExportTable:
+def export_table(view: ListView, lang: str, stamp: exports.Stamp) -> exports.ExportTable:
     """The list's rows and facts for a file, in the page's language."""
     t = i18n.translator(lang)
     labels = exports.Labels(
@@ -239,7 +252,10 @@ def export_table(view: ListView, lang: str) -> exports.ExportTable:
     )
     vl = view.visit_list
     purpose = t("purpose.statement")
-    rows = [exports.entry_row(e, labels, vl.model_version, purpose) for e in view.entries]
+    if stamp.sensitive_purpose is not None:
+        purpose = f"{purpose} {t('export.sensitive_purpose')}{stamp.sensitive_purpose}"
+    rows = [exports.entry_row(e, labels, vl.model_version, purpose, stamp) for e in view.entries]
+    withheld = t("export.about.included") if stamp.sensitive_purpose else t("export.about.withheld")
     about = [
         (t("export.col.purpose"), purpose),
         (t("export.about.jurisdiction"), vl.jurisdiction_code),
@@ -248,7 +264,9 @@ def export_table(view: ListView, lang: str) -> exports.ExportTable:
         (t("export.col.model_version"), vl.model_version),
         (t("export.about.run"), vl.run_id),
         (t("export.about.rows"), str(len(rows))),
-        (t("export.about.generated"), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")),
+        (t("export.about.generated"), stamp.at),
+        (t("export.col.exported_by"), stamp.token_id),
+        (t("export.about.sensitive"), withheld),
     ]
     return exports.ExportTable(
         headers=[t(f"export.col.{c}") for c in exports.COLUMNS],
@@ -259,12 +277,34 @@ def export_table(view: ListView, lang: str) -> exports.ExportTable:
     )
 
 
+def sensitive_purpose(request: Request) -> str | None:
+    """The purpose an exporter gave for health and income reasons (``?sensitive=1&purpose=``),
+    None when they did not ask; the 422 page when they asked without a fitting purpose."""
+    asked = request.query_params.get("sensitive")
+    if asked in (None, "", "0"):
+        return None
+    text = " ".join((request.query_params.get("purpose") or "").split())
+    if asked != "1" or not 10 <= len(text) <= 200:
+        raise PageError(422, "invalid")
+    try:
+        ExportPurpose(text=text)
+    except ValueError:
+        raise PageError(422, "invalid") from None
+    return text
+
+
 async def _export(code: str, request: Request, viewer: Viewer, service: Service, kind: str):
+    purpose = sensitive_purpose(request)
     view = await load_list(request, viewer, service, code)
-    table = export_table(view, lang_of(request))
+    at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    stamp = exports.Stamp(viewer.principal.token_id, at, purpose)
+    table = export_table(view, lang_of(request), stamp)
     build = exports.to_csv if kind == "csv" else exports.to_xlsx
     body = await anyio.to_thread.run_sync(build, table)
-    await _audit(request, viewer, service, view, f"export.{kind}")
+    extra = {"sensitive": purpose is not None, "exported_at": at}
+    if purpose is not None:
+        extra["export_purpose"] = purpose
+    await _audit(request, viewer, service, view, f"export.{kind}", **extra)
     name = exports.filename(view.code, view.visit_list.as_of.isoformat(), kind)
     headers = {"Content-Disposition": exports.content_disposition(name)}
     return Response(body, media_type=exports.CONTENT_TYPES[kind], headers=headers)

@@ -1,13 +1,18 @@
 """Cookie sessions and CSRF tokens of the web pages.
 
 A session is a signed cookie (``outreach_session``; HttpOnly, SameSite=Strict, Path=/, Secure
-over https) holding the API token's **id** (never the token), a random nonce and the time it was
-issued, signed with HMAC-SHA256 (itsdangerous) under a key kept in the workspace
-(``secrets/session.key``, created 0600 on first use; ``OUTREACH_SESSION_KEY`` overrides it).
-Every request re-checks the token row through the service's token cache, so a session dies
-within seconds of its token expiring or being revoked. A session also ends after
-:data:`SESSION_SECONDS`, and signing out deny-lists its nonce (in memory: a restart forgets the
-list, bounded by the session lifetime; revoke the token for a hard stop).
+over https, directly or behind a trusted proxy: ``[service] trusted_proxies``) holding the API
+token's **id** (never the token), a random nonce and the time it was issued, signed with
+HMAC-SHA256 (itsdangerous) under a key kept in the workspace (``secrets/session.key``, created
+0600 on first use; ``OUTREACH_SESSION_KEY`` overrides it).
+
+The cookie is only a reference: the session itself is a row of ``web_sessions``
+(:mod:`serving.store.websessions`), started at sign-in and ended by signing out, after
+``[service] session_idle_minutes`` unused or ``session_hours`` after sign-in. So a signed-out
+cookie stays refused after a restart and in every worker. A check is remembered for
+``cache_seconds`` (the service's token cache, 2 s), so an end takes effect everywhere within
+that. Every request also re-checks the token row, so a session dies within seconds of its token
+expiring or being revoked.
 
 CSRF: every form carries ``csrf_token`` = HMAC(key, ``"csrf" | nonce``), compared in constant
 time. The sign-in form, which has no session yet, is tied the same way to a random value in the
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -29,6 +35,7 @@ from pathlib import Path
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from core.secrets import load_secret
+from serving.store.websessions import SessionTable, session_id
 
 COOKIE = "outreach_session"
 SIGNIN_COOKIE = "outreach_signin"
@@ -64,18 +71,31 @@ class Sessions:
 
     Args:
         key: the signing key.
-        max_age: seconds a session lives.
+        max_age: seconds a session lives (the signed cookie's own bound; the table's absolute
+            limit is the same setting).
         clock: the time source (tests).
+        table: the server-side sessions; None only where no database exists (signing tests):
+            then a well-signed, young enough cookie counts.
+        cache_seconds: how long a table check is trusted before it is made again.
     """
 
-    def __init__(self, key: bytes, max_age: int = SESSION_SECONDS, clock=time.time) -> None:
+    def __init__(
+        self,
+        key: bytes,
+        max_age: float = SESSION_SECONDS,
+        clock=time.time,
+        table: SessionTable | None = None,
+        cache_seconds: float = 2.0,
+    ) -> None:
         self._key = key
         self.max_age = max_age
         self._clock = clock
         self._signer = URLSafeSerializer(
             key, salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256}
         )
-        self._ended: dict[str, float] = {}
+        self.table = table
+        self.cache_seconds = cache_seconds
+        self._checked: dict[str, float] = {}  # session id -> monotonic time of a passed check
         self._lock = threading.Lock()
 
     def issue(self, token_id: str) -> tuple[str, Session]:
@@ -100,18 +120,47 @@ class Sessions:
         age = self._clock() - issued
         if age < -60 or age > self.max_age:
             return None
-        with self._lock:
-            if nonce in self._ended:
-                return None
         return Session(token_id, nonce, issued)
 
-    def end(self, session: Session) -> None:
-        """Sign a session out (its cookie is refused from now on, until a restart)."""
-        now = self._clock()
+    def recently_valid(self, session: Session) -> bool:
+        """Whether the session passed a table check less than ``cache_seconds`` ago (no query)."""
+        if self.table is None:
+            return True
         with self._lock:
-            self._ended[session.nonce] = session.issued + self.max_age
-            if len(self._ended) > 10_000:  # forget nonces whose sessions are over anyway
-                self._ended = {n: until for n, until in self._ended.items() if until > now}
+            at = self._checked.get(session_id(session.nonce))
+        return at is not None and time.monotonic() - at <= self.cache_seconds
+
+    def valid(self, session: Session) -> bool:
+        """Whether the session still counts in the table (blocking: call from a thread); an
+        idle or expired one is ended there now."""
+        if self.table is None:
+            return True
+        ended = self.table.check(session.nonce, session.token_id, self._now())
+        sid = session_id(session.nonce)
+        with self._lock:
+            if ended is not None:
+                self._checked.pop(sid, None)
+                return False
+            if self.cache_seconds > 0:
+                if len(self._checked) > 10_000:
+                    self._checked.clear()
+                self._checked[sid] = time.monotonic()
+        return True
+
+    def begin(self, session: Session) -> None:
+        """Record a session just issued (blocking)."""
+        if self.table is not None:
+            self.table.start(session.nonce, session.token_id, self._now())
+
+    def end(self, session: Session) -> None:
+        """Sign a session out (blocking): its cookie is refused from now on, restarts included."""
+        with self._lock:
+            self._checked.pop(session_id(session.nonce), None)
+        if self.table is not None:
+            self.table.end(session.nonce, "signed_out", self._now())
+
+    def _now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self._clock(), dt.UTC)
 
     def csrf_token(self, session: Session) -> str:
         """The CSRF token of a session's forms."""

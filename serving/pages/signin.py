@@ -3,7 +3,8 @@
 ``GET /signin`` shows the form and sets the short-lived ``outreach_signin`` cookie its CSRF
 token is tied to; ``POST /signin`` verifies the token like the API does and starts a session
 (303 to the role's home) or answers the form again with 401. ``POST /signout`` ends the
-session (303 to ``/signin``). ``GET /`` sends each role home: caseworkers to their own list,
+session in the ``web_sessions`` table (303 to ``/signin``; the cookie stays refused after a
+restart). ``GET /`` sends each role home: caseworkers to their own list,
 supervisors to the township index, auditors to ``/audit``, data scientists to the model page.
 """
 
@@ -78,7 +79,9 @@ async def signin(request: Request, service: PageServiceDep) -> Response:
     if principal is None:
         record_denied(request, 401, "signin")
         return _signin_page(request, 401, error=True)
-    value, _ = pages_of(request).sessions().issue(principal.token_id)
+    sessions = pages_of(request).sessions()
+    value, session = sessions.issue(principal.token_id)
+    await anyio.to_thread.run_sync(sessions.begin, session)
     log.info("web session started (token %s, %s)", principal.token_id, principal.role)
     response = RedirectResponse(home_of(principal), status_code=303)
     response.set_cookie(
@@ -99,7 +102,7 @@ async def signout(request: Request) -> Response:
         if form is None:
             raise PageError(422, "invalid")
         check_csrf(sessions.csrf_token(session), form)
-        sessions.end(session)
+        await anyio.to_thread.run_sync(sessions.end, session)
     return signin_redirect(request)
 
 

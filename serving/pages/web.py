@@ -25,6 +25,7 @@ import anyio.to_thread
 import jinja2
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.engine import Engine
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
@@ -41,6 +42,7 @@ from serving.runtime.audit import AuditWriteError
 from serving.runtime.auth import Principal
 from serving.runtime.service import Service
 from serving.store.db import AuditEvent
+from serving.store.websessions import Limits, SessionTable
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -84,11 +86,17 @@ class Pages:
     """The pages' long-lived parts, one per application (``app.state.pages``).
 
     Args:
-        settings: the workspace settings (where the session key lives).
+        settings: the workspace settings (where the session key lives, the session timeouts).
+        engine: the service database (the ``web_sessions`` table); None: signed cookies only.
+        cache_seconds: how long a session check is trusted (the service's token cache).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine | None = None, cache_seconds: float = 2.0
+    ) -> None:
         self.settings = settings
+        self.engine = engine
+        self.cache_seconds = cache_seconds
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
             autoescape=jinja2.select_autoescape(["html"]),
@@ -110,7 +118,16 @@ class Pages:
             with self._lock:
                 if self._sessions is None:
                     key = load_key(self.settings.session_key_path, self.settings.key_environ())
-                    self._sessions = Sessions(key)
+                    config = self.settings.service
+                    limits = Limits(
+                        idle=dt.timedelta(minutes=config.session_idle_minutes),
+                        absolute=dt.timedelta(hours=config.session_hours),
+                    )
+                    table = SessionTable(self.engine, limits) if self.engine else None
+                    self._sessions = Sessions(
+                        key, max_age=limits.absolute.total_seconds(), table=table,
+                        cache_seconds=self.cache_seconds,
+                    )  # fmt: skip
         return self._sessions
 
 
@@ -134,11 +151,15 @@ class Viewer:
 
 async def get_viewer(request: Request) -> Viewer:
     """The caller behind the session cookie; :class:`SignInRequired` when there is none, it
-    is tampered or too old, or its token has expired or been revoked."""
+    is tampered, signed out, idle or too old, or its token has expired or been revoked."""
     service = await get_service(request)
     sessions = pages_of(request).sessions()
     session = sessions.read(request.cookies.get(COOKIE))
     if session is None:
+        raise SignInRequired()
+    if not sessions.recently_valid(session) and not await anyio.to_thread.run_sync(
+        sessions.valid, session
+    ):
         raise SignInRequired()
     principal = service.cached_principal_of_id(session.token_id)
     if principal is None:
@@ -173,7 +194,9 @@ def lang_of(request: Request) -> str:
 
 
 def is_https(request: Request) -> bool:
-    """Whether the page was requested over https (cookies are then ``Secure``)."""
+    """Whether the page was requested over https (cookies are then ``Secure``): directly, or
+    through a proxy of ``[service] trusted_proxies`` saying so (``X-Forwarded-Proto``, applied
+    to the request's scheme by :mod:`serving.api.forwarded`)."""
     return request.url.scheme == "https"
 
 

@@ -2,8 +2,9 @@
 
 A token is ``otk_<id>_<secret>``: ``id`` is a short public reference (shown by ``outreach token
 list``, written in the audit log), ``secret`` 32 random bytes. The database keeps only the
-SHA-256 of the whole token, its role, jurisdiction, expiry and revocation time; a tampered,
-expired or revoked token authenticates nobody.
+SHA-256 of the whole token, its role, jurisdiction, expiry, revocation time and **holder** (the
+person it was issued to, ``outreach token create --holder``: the audit log names a token, and the
+token names a person); a tampered, expired or revoked token authenticates nobody.
 
 Roles (``serving.store.tables.ROLES``) and what they may do (:data:`PERMISSIONS`):
 
@@ -26,6 +27,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,6 +42,8 @@ DEFAULT_DAYS = 90
 MAX_DAYS = 366
 _TOKEN_RE = re.compile(r"^otk_([0-9a-f]{10})_([A-Za-z0-9_-]{43})$")
 _CODE_LEN = {"county": 6, "township": 9, "village": 12}
+HOLDER_MAX = 80
+_DIGIT_RUN = re.compile(r"\d{6}")
 
 # actions -> roles allowed (the application's policy; tests hold their own literal table)
 PERMISSIONS: Mapping[str, frozenset[str]] = {
@@ -61,6 +65,7 @@ class Principal:
     role: str
     jurisdiction: str | None
     expires_at: dt.datetime
+    holder: str | None = None
 
     @property
     def identified(self) -> bool:
@@ -120,18 +125,39 @@ def check_scope(role: str, jurisdiction: str | None) -> None:
         raise ConfigError(f"a {role} token covers the whole service: give no --jurisdiction")
 
 
+def check_holder(holder: str) -> str:
+    """The holder's name, trimmed (a person's or a post's name, shown to auditors).
+
+    Raises:
+        ConfigError: empty, longer than 80 characters, with control characters, or holding a run
+            of six digits (an ID or phone number is not a name).
+    """
+    name = " ".join(holder.split())
+    if not name:
+        raise ConfigError("--holder must name the person the token is for")
+    if len(name) > HOLDER_MAX:
+        raise ConfigError(f"--holder is at most {HOLDER_MAX} characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+        raise ConfigError("--holder must not contain control characters")
+    if _DIGIT_RUN.search(unicodedata.normalize("NFKC", name)):
+        raise ConfigError("--holder is a name: no ID or phone numbers")
+    return name
+
+
 def new_token(
     role: str,
     jurisdiction: str | None = None,
     days: int = DEFAULT_DAYS,
     now: dt.datetime | None = None,
+    holder: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """A fresh token and the ``api_tokens`` row that stores its hash.
 
     Raises:
-        ConfigError: see :func:`check_scope`; ``days`` outside 1..366.
+        ConfigError: see :func:`check_scope` and :func:`check_holder`; ``days`` outside 1..366.
     """
     check_scope(role, jurisdiction)
+    holder = check_holder(holder) if holder is not None else None
     if not 1 <= days <= MAX_DAYS:
         raise ConfigError(f"--days must be between 1 and {MAX_DAYS}")
     now = now or dt.datetime.now(dt.UTC)
@@ -145,15 +171,21 @@ def new_token(
         "created_at": now,
         "expires_at": now + dt.timedelta(days=days),
         "revoked_at": None,
+        "holder": holder,
     }
     return token, row
 
 
 def create_token(
-    conn: Connection, role: str, jurisdiction: str | None = None, days: int = DEFAULT_DAYS
+    conn: Connection,
+    role: str,
+    jurisdiction: str | None = None,
+    days: int = DEFAULT_DAYS,
+    holder: str | None = None,
 ) -> tuple[str, str]:
-    """Store a new token; returns ``(token, id)``. The token is shown once and never stored."""
-    token, row = new_token(role, jurisdiction, days)
+    """Store a new token; returns ``(token, id)``. The token is shown once and never stored.
+    ``outreach token create`` always names a ``holder``; ``None`` is left for tests."""
+    token, row = new_token(role, jurisdiction, days, holder=holder)
     conn.execute(api_tokens.insert().values(**row))
     return token, row["id"]
 
@@ -195,7 +227,22 @@ def verify_token(
         return None
     if row["revoked_at"] is not None or row["expires_at"] <= now:
         return None
-    return Principal(row["id"], row["role"], row["jurisdiction_code"], row["expires_at"])
+    return _principal(row)
+
+
+def _principal(row: Mapping[str, Any]) -> Principal:
+    return Principal(row["id"], row["role"], row["jurisdiction_code"], row["expires_at"],
+                     row.get("holder"))  # fmt: skip
+
+
+def holders(conn: Connection, token_ids: set[str]) -> dict[str, str]:
+    """The holder of each named token that has one (for the audit log's readers)."""
+    if not token_ids:
+        return {}
+    q = sa.select(api_tokens.c.id, api_tokens.c.holder).where(
+        api_tokens.c.id.in_(sorted(token_ids)), api_tokens.c.holder.is_not(None)
+    )
+    return {i: h for i, h in conn.execute(q)}
 
 
 def verify_token_id(
@@ -209,7 +256,7 @@ def verify_token_id(
     now = now or dt.datetime.now(dt.UTC)
     if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
         return None
-    return Principal(row["id"], row["role"], row["jurisdiction_code"], row["expires_at"])
+    return _principal(row)
 
 
 def bearer(header: str | None) -> str | None:

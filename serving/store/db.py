@@ -363,6 +363,8 @@ class ScoreRun:
     status: str
     chunks_done: int
     n_households: int | None
+    unreplayable_since: dt.datetime | None = None  # set by `outreach purge` (migration 0004)
+    unreplayable_reason: str | None = None
 
 
 def get_run(conn: Connection, run_id: str) -> ScoreRun | None:

@@ -36,6 +36,7 @@ CORRECTION_STATUSES = ("open", "applied", "rejected")
 ROLES = ("caseworker", "supervisor", "auditor", "data_scientist")
 LIST_PATHS = ("ranked", "program_gap", "exploration")
 """How a list entry reached its list (``serving.batch.priority.PATHS``; a test keeps them equal)."""
+SESSION_ENDS = ("signed_out", "idle", "expired")
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -99,6 +100,9 @@ score_runs = sa.Table(
     _text("status", server_default="running"),
     sa.Column("chunks_done", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("n_households", sa.Integer(), nullable=True),
+    # set by `outreach purge` when the run's snapshot is removed (migration 0004)
+    sa.Column("unreplayable_since", UTCDateTime(), nullable=True),
+    _text("unreplayable_reason", nullable=True),
     _one_of("status", RUN_STATUSES, "status"),
     sa.Index(None, "status", "as_of", "finished_at"),
     sa.Index(None, "as_of", "model_version"),
@@ -222,8 +226,28 @@ api_tokens = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
     sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    _text("holder", nullable=True),  # the person it was issued to (null: issued before 0003)
     _one_of("role", ROLES, "role"),
 )
+
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    _text("id", primary_key=True),  # SHA-256 of the cookie's nonce (the nonce is never stored)
+    _text("token_id"),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("seen_at", UTCDateTime(), nullable=False),
+    sa.Column("ended_at", UTCDateTime(), nullable=True),
+    _text("end_reason", nullable=True),
+    sa.ForeignKeyConstraint(["token_id"], ["api_tokens.id"]),
+    sa.CheckConstraint(
+        "end_reason IS NULL OR end_reason IN ('signed_out', 'idle', 'expired')", name="end_reason"
+    ),
+    sa.Index(None, "token_id"),
+    sa.Index(None, "started_at"),
+)
+"""Web sessions, server-side (:mod:`serving.pages.session`): a signed-out, idle or expired
+session is refused after a restart too."""
 
 audit_log = sa.Table(
     "audit_log",

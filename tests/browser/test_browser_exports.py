@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 COLUMNS = [
     "rank", "household_ref", "masked_name", "village_code", "band", "probability",
     "top_reasons", "gaps", "verify", "exploration", "model_version", "purpose",
+    "withheld_reasons", "exported_by", "exported_at",
 ]  # fmt: skip
 REF, VILLAGE = COLUMNS.index("household_ref"), COLUMNS.index("village_code")
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")

@@ -80,7 +80,8 @@ def test_exports_have_the_columns_a_bom_and_codes_as_text(app, browsers) -> None
     table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"), newline="")))
     assert table[0] == ["序号", "家庭编号", "户主（脱敏）", "村编码", "风险等级", "概率",
                         "主要原因", "可能符合但未享受的救助", "走访时核实", "探索", "模型版本",
-                        "用途"]  # fmt: skip
+                        "用途", "未导出的健康/收入原因数", "导出人（令牌编号）",
+                        "导出时间（UTC）"]  # fmt: skip
     # the page groups by village; the file keeps the list's rank order
     assert sorted((row[1], row[3]) for row in table[1:]) == sorted(rows)
     assert [int(row[0]) for row in table[1:]] == sorted(int(row[0]) for row in table[1:])
@@ -101,6 +102,43 @@ def test_exports_have_the_columns_a_bom_and_codes_as_text(app, browsers) -> None
         for cell in (row[1], row[3], row[10]):
             assert cell.data_type == "s" and cell.number_format == "@", cell.coordinate
         assert all(not str(cell.value or "").startswith(DANGEROUS) for cell in row)
+
+
+def _export_audit_rows(app) -> list[dict]:
+    engine = service_engine(app.state.service.settings)
+    with engine.connect() as conn:
+        a = tables.audit_log.c
+        q = sa.select(tables.audit_log).where(a.resource == "list").order_by(a.id.desc())
+        rows = [dict(r) for r in conn.execute(q.limit(5)).mappings()]
+    engine.dispose()
+    return rows
+
+
+def test_exports_hold_health_and_income_reasons_back_and_name_the_exporter(app, browsers) -> None:
+    c = browsers["caseworker"]
+    token_id = c.get("/lists/330226001").text and _export_audit_rows(app)[0]["actor"]
+    plain = list(csv.DictReader(io.StringIO(
+        c.get("/lists/330226001/export.csv?lang=en").content.decode("utf-8-sig"))))  # fmt: skip
+    assert {row["exported_by"] for row in plain} == {token_id}
+    assert all(row["exported_at"].endswith("+00:00") for row in plain)
+    assert sum(int(row["withheld_reasons"]) for row in plain) > 0  # the fixture list has some
+    (audit,) = _export_audit_rows(app)[:1]
+    assert audit["detail"]["sensitive"] is False and audit["detail"]["channel"] == "export.csv"
+    for bad in ("?sensitive=1", "?sensitive=1&purpose=short", "?sensitive=yes&purpose=" + "x" * 20,
+                "?sensitive=1&purpose=" + "x" * 201):  # fmt: skip
+        assert c.get(f"/lists/330226001/export.csv{bad}").status_code == 422, bad
+    purpose = "medical assistance review with the township office"
+    full = list(csv.DictReader(io.StringIO(c.get(
+        f"/lists/330226001/export.csv?lang=en&sensitive=1&purpose={purpose}"
+    ).content.decode("utf-8-sig"))))  # fmt: skip
+    assert sum(int(row["withheld_reasons"]) for row in full) == 0
+    assert all(purpose in row["purpose"] for row in full)
+    assert sum(len(r["top_reasons"]) for r in full) > sum(len(r["top_reasons"]) for r in plain)
+    audit = _export_audit_rows(app)[0]
+    assert audit["detail"]["sensitive"] is True and audit["detail"]["export_purpose"] == purpose
+    book = openpyxl.load_workbook(io.BytesIO(c.get("/lists/330226001/export.xlsx").content))
+    about = dict(row for row in book.worksheets[1].iter_rows(values_only=True))
+    assert about["导出人（令牌编号）"] == token_id and "未导出" in about["健康和收入原因"]
 
 
 # ---------------------------------------------------------------------------------- forms

@@ -52,6 +52,8 @@ class PgServer:
     source: str
     stop: Callable[[], None] | None = None
     home: Path | None = None
+    halt: Callable[[], None] | None = None  # ours only: stop the server, keep its data
+    resume: Callable[[], None] | None = None  # ours only: start it again on the same port
 
 
 def to_psycopg(url: str) -> str:
@@ -129,6 +131,14 @@ def start_cluster(bindir: Path) -> PgServer:
             shutil.rmtree(base, ignore_errors=True)
 
     opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+
+    def halt() -> None:
+        tool(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+
+    def resume() -> None:
+        tool(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"),
+             "-o", opts, "-w", "-t", "60", "start")  # fmt: skip
+
     try:
         tool(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
              "-E", "UTF8", "--locale=C", "--no-sync")  # fmt: skip
@@ -141,7 +151,7 @@ def start_cluster(bindir: Path) -> PgServer:
         raise
     url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     source = f"throw-away cluster ({bindir}) on port {port}"
-    return PgServer(url=url, source=source, stop=stop, home=base)
+    return PgServer(url=url, source=source, stop=stop, home=base, halt=halt, resume=resume)
 
 
 def discover() -> PgServer | str:

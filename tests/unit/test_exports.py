@@ -55,8 +55,13 @@ def _labels(lang: str = "zh") -> exports.Labels:
     )
 
 
+STAMP = exports.Stamp("0123abcdef", "2026-12-07T10:00:00+00:00")
+
+
 def _table(entries, lang: str = "zh") -> exports.ExportTable:
-    rows = [exports.entry_row(e, _labels(lang), "1", "用途：仅用于提供帮助") for e in entries]
+    rows = [
+        exports.entry_row(e, _labels(lang), "1", "用途：仅用于提供帮助", STAMP) for e in entries
+    ]
     headers = [f"h-{c}" for c in exports.COLUMNS]
     about = [("用途", "仅用于提供帮助"), ("地区编码", "330226001")]
     return exports.ExportTable(headers=headers, rows=rows, about=about)
@@ -71,8 +76,9 @@ def test_neutralize(text, expected) -> None:
     assert exports.neutralize(text) == expected
 
 
-def _cells(entry: ListEntry, labels: exports.Labels) -> dict:
-    return dict(zip(exports.COLUMNS, exports.entry_row(entry, labels, "7", "p"), strict=True))
+def _cells(entry: ListEntry, labels: exports.Labels, stamp: exports.Stamp = STAMP) -> dict:
+    row = exports.entry_row(entry, labels, "7", "p", stamp)
+    return dict(zip(exports.COLUMNS, row, strict=True))
 
 
 def test_entry_row_follows_the_columns() -> None:
@@ -83,7 +89,8 @@ def test_entry_row_follows_the_columns() -> None:
     assert cells["top_reasons"].count("；") == exports.TOP_REASONS - 1  # the top 3 only
     assert cells["verify"] == "@核实存款"  # the same check shared by two programs, once
     assert cells["exploration"] == "否" and cells["model_version"] == "7"
-    assert cells["purpose"] == "p"
+    assert cells["purpose"] == "p" and cells["withheld_reasons"] == 0
+    assert cells["exported_by"] == "0123abcdef" and cells["exported_at"].startswith("2026-12-07T")
     en = _cells(_entry(), _labels("en"))
     assert en["top_reasons"] == "dependency ratio is 3.0; -2 claims"
     assert _cells(_entry(masked_name=None), _labels())["masked_name"] == ""
@@ -140,3 +147,28 @@ def test_file_names_and_headers() -> None:
     )
     assert exports.content_disposition("a.csv") == 'attachment; filename="a.csv"'
     assert exports.CONTENT_TYPES["csv"].startswith("text/csv")
+
+
+def _health_and_money_entry() -> ListEntry:
+    zh = [
+        Reason(feature="serious_illness_members_12m", shap=0.5, value=2, text="大病", group="x"),
+        Reason(feature="custom_ratio", shap=0.4, value=3.0, text="抚养比", group="structure"),
+        Reason(feature="custom_income", shap=0.3, value=1.0, text="收入下降", group="income"),
+        Reason(feature="custom_unknown", shap=0.2, value=1.0, text="不明", group=None),
+    ]
+    model = Explanation(units="log-odds", base_value=-3.8, zh=zh, en=[])
+    return _entry(reasons=EntryReasons(model=model, programs=[], gaps=[], trace=[]))
+
+
+def test_health_and_income_reasons_stay_out_unless_asked_with_a_purpose() -> None:
+    # the review found exports carrying health and money facts beside a masked name
+    entry = _health_and_money_entry()
+    cells = _cells(entry, _labels())
+    assert "大病" not in cells["top_reasons"] and "收入" not in cells["top_reasons"]
+    assert "不明" not in cells["top_reasons"]  # no known group: withheld too
+    assert "抚养比" in cells["top_reasons"] and cells["withheld_reasons"] == 3
+    asked = exports.Stamp("0123abcdef", STAMP.at, "dibao review with the township office")
+    full = _cells(entry, _labels(), asked)
+    assert "收入下降" in full["top_reasons"] and full["withheld_reasons"] == 0
+    assert exports.is_sensitive("serious_illness_members_12m")
+    assert not exports.is_sensitive("custom_ratio", "structure")

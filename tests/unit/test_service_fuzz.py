@@ -31,8 +31,8 @@ from support.pages import csrf_of
 PAGE_PARAMS = {
     "/lists/{code}": ["village", "lang"],
     "/lists/{code}/print": ["village", "lang"],
-    "/lists/{code}/export.csv": ["village", "lang"],
-    "/lists/{code}/export.xlsx": ["village", "lang"],
+    "/lists/{code}/export.csv": ["village", "lang", "sensitive", "purpose"],
+    "/lists/{code}/export.xlsx": ["village", "lang", "sensitive", "purpose"],
     "/audit/households": ["ref", "lang"],
     "/audit/log": ["actor", "role", "action", "resource", "household_ref", "from", "to",
                    "before_id", "lang"],

@@ -120,13 +120,15 @@ def test_token_cli_prints_only_the_token_and_revokes(tmp_path) -> None:
 
     runner = CliRunner()
     ws = ["--workspace", str(tmp_path)]
-    created = runner.invoke(app, ["token", "create", "--role", "auditor", *ws])
+    created = runner.invoke(app, ["token", "create", "--role", "auditor", "--holder", "Wang Fang",
+                                  *ws])  # fmt: skip
     assert created.exit_code == 0
     token = created.stdout.strip()
     assert token.startswith("otk_") and "\n" not in token
     listed = runner.invoke(app, ["token", "list", *ws])
     token_id = token.split("_")[1]
     assert token_id in listed.stdout and token not in listed.stdout
+    assert "Wang Fang" in listed.stdout
     assert runner.invoke(app, ["token", "revoke", token_id, *ws]).exit_code == 0
-    bad = runner.invoke(app, ["token", "create", "--role", "caseworker", *ws])
+    bad = runner.invoke(app, ["token", "create", "--role", "caseworker", "--holder", "Li", *ws])
     assert bad.exit_code != 0 and isinstance(bad.exception, ConfigError)

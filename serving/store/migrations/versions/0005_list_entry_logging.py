@@ -9,8 +9,8 @@
   ranked and program-gap entries and left null for exploration entries: their draw was not
   logged, and null says "not known" rather than a guess.
 
-Revision ID: 0004
-Revises: 0002 (another 0003 is written in parallel; the merge re-chains the revisions)
+Revision ID: 0005
+Revises: 0004 (0003 and 0004 were written in parallel: sessions and holders, replayable runs)
 Create Date: 2026-12-07
 """
 
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0002"
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Personal-information duties (PIPL): a person's access request (:mod:`.subject_report`)."""

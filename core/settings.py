@@ -197,6 +197,7 @@ class Settings(BaseModel):
         if isinstance(value, str) and value.strip().lower() == "auto":
             return "auto"
         return value
+
     service: ServiceConfig = ServiceConfig()
     retention: RetentionConfig = RetentionConfig()
 

@@ -59,7 +59,11 @@ def twin_token(settings: Settings, folder: Path, county_code: str) -> TwinToken:
     try:
         with engine.begin() as conn:
             value, token_id = auth.create_token(
-                conn, "supervisor", county_code, TOKEN_DAYS, holder="outreach twin (simulated visits)"
+                conn,
+                "supervisor",
+                county_code,
+                TOKEN_DAYS,
+                holder="outreach twin (simulated visits)",
             )
     finally:
         engine.dispose()
@@ -106,8 +110,9 @@ def record_list_visits(
     try:
         outcomes = [
             {"household_ref": key, "visit_date": day.isoformat(), "outcome": outcome}
-            for key, day, outcome in zip(visits["household_key"], days, visits["outcome"],
-                                         strict=True)  # fmt: skip
+            for key, day, outcome in zip(
+                visits["household_key"], days, visits["outcome"], strict=True
+            )  # fmt: skip
         ]
         written = record_outcomes(service, token.value, outcomes)
     finally:

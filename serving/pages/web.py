@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import threading
 from collections.abc import Mapping
 from pathlib import Path

@@ -21,6 +21,7 @@ import pandas as pd
 
 from core.errors import ConfigError
 from core.settings import Settings
+from core.truth import truth_dir_for
 from features import warehouse
 from features.ingest.read import read_table
 from features.linkage.resolve import LinkReport, Progress, link
@@ -108,7 +109,7 @@ def run(settings: Settings, options: LinkOptions, progress: Progress | None = No
     with warehouse.connect(settings.warehouse_path) as con:
         if truth is None:
             row = warehouse.fetch_one(con, "SELECT value FROM meta WHERE key = 'raw_dir'")
-            truth = Path(row[0]) / "truth" if row else None
+            truth = truth_dir_for(settings, Path(row[0]) if row else None)  # the one gate
         return link(
             con,
             keys,

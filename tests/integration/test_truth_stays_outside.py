@@ -81,3 +81,21 @@ def test_truth_dir_settings(tmp_path) -> None:
     assert chosen is not None and chosen.resolve() == (tmp_path / "world" / "truth").resolve()
     with pytest.raises(ConfigError, match="not a folder"):
         truth_dir_for(load_settings(ws, environ={"OUTREACH_TRUTH_DIR": str(tmp_path / "no")}))
+
+
+def test_link_reads_no_truth_inside_raw_when_the_setting_is_off(fixture_world, tmp_path,
+                                                                monkeypatch) -> None:  # fmt: skip
+    ws = tmp_path / "ws"
+    monkeypatch.delenv("OUTREACH_DB_URL", raising=False)
+    args = ["--workspace", str(ws)]
+    assert main(["ingest", "--raw", str(fixture_world), *args]) == 0
+    monkeypatch.setenv("OUTREACH_TRUTH_DIR", "off")
+    with TruthGuard(fixture_world / "truth") as guard:
+        assert main(["link", *args]) == 0
+    assert guard.opened == []
+    report = json.loads((ws / "data" / "reports" / "link" / "latest.json").read_text("utf-8"))
+    assert not report.get("quality")
+    monkeypatch.setenv("OUTREACH_TRUTH_DIR", "auto")  # the default: measured against it
+    assert main(["link", *args]) == 0
+    report = json.loads((ws / "data" / "reports" / "link" / "latest.json").read_text("utf-8"))
+    assert report.get("quality")

@@ -268,7 +268,7 @@ def test_delivery_changed_after_ingest_is_rejected(fixture_world, tmp_path):
 
 
 def test_repeated_keys_duplicate_or_conflict(fixture_world, tmp_path):
-    t = _sample(fixture_world, "visits", "2024-08", n=6)
+    t = _sample(fixture_world, "visits", "2024-07", n=6)
     assert len(t) == 6
     df = t.to_pandas()
     dup = df.iloc[[1]]
@@ -276,9 +276,9 @@ def test_repeated_keys_duplicate_or_conflict(fixture_world, tmp_path):
     conflict["outcome"] = "in_need" if conflict["outcome"].iloc[0] != "in_need" else "not_found"
     df = pd.concat([df, dup, conflict], ignore_index=True)
     con, res = _run(
-        _raw(tmp_path, {"visits/2024-08.parquet": pa.Table.from_pandas(df, preserve_index=False)})
+        _raw(tmp_path, {"visits/2024-07.parquet": pa.Table.from_pandas(df, preserve_index=False)})
     )
-    r = res["visits/2024-08.parquet"]
+    r = res["visits/2024-07.parquet"]
     assert r.by_reason == {"conflicting_record": 1, "duplicate_record": 1}
     assert r.rows_accepted == 6
     _reconciles(con, r)

@@ -71,7 +71,7 @@ def summarize(per_seed: dict[int, dict[str, dict[str, Any]]], names: list[str]) 
         if ref not in names:
             continue
         for name in names:
-            if name == ref:
+            if name == ref or name == "status-quo":  # nothing is compared against no lists
                 continue
             a = [per_seed[s][ref] for s in seeds]
             b = [per_seed[s][name] for s in seeds]

@@ -8,7 +8,8 @@ quo; beside it: undiscovered need reached, recall over the last three loop month
 help, visits per household newly assisted (also against status quo: extra list visits per
 extra household assisted).
 
-Writes ``<out>/compare.json`` (every figure, per seed and pooled) and two plots:
+Writes ``<out>/compare.json`` (every figure, per seed and pooled, and when it finished, in UTC)
+and two plots:
 ``<out>/cumulative-unassisted.png`` and ``<out>/time-to-help.png``.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +122,7 @@ def compare(
         | {"months": options.months, "first_seed": options.seed},
         "per_seed": {str(s): per_seed[s] for s in per_seed},
         "seconds": seconds,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     plot(summary, Path(options.out))
     return summary

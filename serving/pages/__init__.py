@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.api import problems
-from serving.pages import audit, coverage, households, lists, model_page, signin
+from serving.pages import audit, coverage, households, lists, model_page, signin, twin_page
 from serving.pages.web import (
     STATIC_DIR,
     PageError,
@@ -33,7 +33,7 @@ from serving.pages.web import signin_redirect as _signin_redirect
 
 ROUTERS = (
     signin.router, lists.router, coverage.router, households.router, audit.router,
-    model_page.router,
+    model_page.router, twin_page.router,
 )  # fmt: skip
 MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json")
 """Paths whose errors stay problem+json whatever the client accepts."""

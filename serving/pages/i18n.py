@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 
 from serving.pages.i18n_field import FIELD_MESSAGES
+from serving.pages.i18n_twin import TWIN_MESSAGES
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
@@ -447,7 +448,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
 }
 
 
-MESSAGES = {**MESSAGES, **FIELD_MESSAGES}
+MESSAGES = {**MESSAGES, **FIELD_MESSAGES, **TWIN_MESSAGES}
 
 
 def message(lang: str, key: str, **values: object) -> str:

@@ -75,7 +75,10 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="session")
 def web_settings(browser_deps, trained_workspace, tmp_path_factory) -> Settings:
-    """The trained fixture county scored into its service database (township lists)."""
+    """The trained fixture county scored into its service database (township lists), with the
+    sample policy comparison for ``/twin``."""
+    from support.service_seed import add_twin_comparison
+
     from core.settings import load_settings
     from serving.batch.priority import ListSpec
     from serving.batch.scoring import score
@@ -84,6 +87,7 @@ def web_settings(browser_deps, trained_workspace, tmp_path_factory) -> Settings:
     shutil.copytree(trained_workspace, ws)
     settings = load_settings(ws, environ={})
     score(settings, dt.date.fromisoformat(AS_OF), ListSpec(level="township", capacity_share=0.1))
+    add_twin_comparison(settings)
     return settings
 
 

@@ -27,6 +27,7 @@ PAGES = [
     ("auditor", "/audit/model"),
     ("auditor", "/audit/households/{ref}"),
     ("auditor", "/audit/log"),
+    ("supervisor", "/twin"),
 ]
 CASES = [
     pytest.param(role, path, lang, id=f"{lang}-{path}")

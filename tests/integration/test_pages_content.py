@@ -319,6 +319,24 @@ def test_household_and_model_pages_draw_their_charts(app, browsers, s) -> None:
     assert 'id="shap-waterfall-1"' in history and s.own_household in history
 
 
+def test_the_twin_page_shows_the_latest_comparison_as_its_report_says(app, browsers) -> None:
+    """The sample comparison (2 seeds): oracle vs status quo removes 3.5 [-2.9, 9.9] months,
+    so its interval includes zero; every policy is a row and both charts are drawn."""
+    page = browsers["supervisor"].get("/twin?lang=en")
+    assert page.status_code == 200
+    paired = re.search(r'<table id="twin-paired".*?</table>', page.text, re.S).group(0)
+    row = re.search(r"<th scope=\"row\">oracle \(from the truth\) vs status quo.*?</tr>", paired,
+                    re.S).group(0)  # fmt: skip
+    assert ">3.5<" in row and "-2.9 – 9.9" in row and ">no<" in row
+    policies = re.search(r'<table id="twin-policies".*?</table>', page.text, re.S).group(0)
+    assert policies.count('<th scope="row">') == 4 and ">45.5<" in policies  # status quo
+    for chart in ("twin-unassisted-chart", "twin-helped-chart"):
+        found = re.search(rf'<svg id="{chart}".*?</svg>', page.text, re.S)
+        assert found and "<title" in found.group(0), chart
+    assert browsers["caseworker"].get("/twin").status_code == 403
+    assert "策略比较" in browsers["auditor"].get("/twin?lang=zh").text
+
+
 def test_audit_log_page_filters_and_checks_them(app, browsers, s) -> None:
     c = browsers["auditor"]
     browsers["caseworker"].get(f"/households/{s.own_household}")

@@ -58,6 +58,12 @@ PAGES: dict[tuple[str, str], dict[str, int | tuple[int, int, int]]] = {
         "data_scientist": 200,
     },  # fmt: skip
     ("GET", "/audit/log"): AUDITOR_ONLY,
+    ("GET", "/twin"): {
+        "caseworker": 403,
+        "supervisor": 200,
+        "auditor": 200,
+        "data_scientist": 200,
+    },  # fmt: skip
     ("GET", "/audit/households"): {
         "caseworker": 403,
         "supervisor": 403,

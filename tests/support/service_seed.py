@@ -3,13 +3,17 @@
 :func:`build_service_workspace` copies an ingested and linked workspace, builds month-end
 snapshots, trains a model (the champion), adds one household of a second county to the last
 snapshot (so a county-scoped supervisor has a "foreign" household), and scores that snapshot
-into the service database at township level. :func:`subjects` names the households and codes
+into the service database at township level, and gives it a policy comparison (the
+``twin-compare`` report of ``outreach twin compare --policies status-quo,rules,model,oracle
+--seeds 2 --months 2 --households 400 --seed 5``, kept as ``twin_compare_sample.json`` beside
+this module) for the ``/twin`` page. :func:`subjects` names the households and codes
 each role's "own", "foreign" and "nonexistent" requests use.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from core.reports import write_report
 from core.settings import Settings, load_settings
 from outreach.cli import main
 
@@ -55,7 +60,14 @@ def build_service_workspace(source: Path, target: Path, db_url: str | None = Non
     settings = load_settings(target, environ={"OUTREACH_DB_URL": db_url} if db_url else {})
     add_foreign_household(settings.snapshots_dir / AS_OF.isoformat() / "features.parquet")
     score(settings, AS_OF, ListSpec(level="township", capacity_share=0.1))
+    add_twin_comparison(settings)
     return settings
+
+
+def add_twin_comparison(settings: Settings) -> None:
+    """Make the sample comparison the workspace's latest ``twin-compare`` report."""
+    sample = json.loads((Path(__file__).parent / "twin_compare_sample.json").read_text())
+    write_report(settings.reports_dir, "twin-compare", sample)
 
 
 def rescore(source: Settings, db_url: str) -> Settings:

@@ -24,6 +24,11 @@ Tables written by ``outreach link``:
 - ``links``: one row per accepted record: the person it belongs to, by which method, with what
   probability, and from which date the link is known (``evidence_date``).
 - ``persons``: one row per resolved person.
+- ``id_candidates``: for each raw ID that could not be normalized (``person_records.id_invalid``),
+  the person keys of the valid IDs one mistyped digit away (none: one row with a null key). A
+  pure function of the raw ID and the warehouse's secret, so it is computed once per raw ID and
+  kept: the link of a month only computes the IDs new that month (and drops those no longer in
+  ``person_records``).
 - ``memberships``: one row per civil-registry record: which household a person joined or left,
   when, and how sure the link is. The household as of a date is the person's latest row with
   ``event_date`` and ``evidence_date`` on or before it (see ``features.linkage.households``).
@@ -104,6 +109,7 @@ def _ddl() -> list[str]:
         """CREATE TABLE IF NOT EXISTS links (
             agency VARCHAR, record_id VARCHAR, person_id VARCHAR, method VARCHAR,
             match_probability DOUBLE, evidence_date DATE)""",
+        """CREATE TABLE IF NOT EXISTS id_candidates (id_invalid VARCHAR, candidate_key VARCHAR)""",
         """CREATE TABLE IF NOT EXISTS persons (
             person_id VARCHAR PRIMARY KEY, birth_date DATE, sex VARCHAR, method VARCHAR,
             n_records BIGINT, first_recorded_date DATE)""",

@@ -4,8 +4,9 @@ In order, each the stage function the CLI's own command calls (no shortcut):
 
 1. **ingest** the new deliveries, including exported visit outcomes
    (``<raw>/agencies/visits/<YYYY-MM>-outreach.parquet``); deliveries already held are skipped;
-2. **link** records into persons and households (the saved match model is reused, so only the
-   clustering is redone; a full relink of the default county takes seconds);
+2. **link** records into persons and households (the saved match model is reused and the
+   mistyped-ID corrections of earlier months are kept, so only new raw IDs are expanded; the
+   clustering is redone, so a person first seen this month can claim earlier records);
 3. **features**: the month-end household vector of ``as_of``;
 4. **train**, when the schedule says so (``retrain``): every snapshot, the refit and the
    champion/challenger rule of ``outreach train``;

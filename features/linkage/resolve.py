@@ -15,8 +15,9 @@ import pyarrow as pa
 
 from features import warehouse
 from features.linkage.clusters import assign_records, write_links
-from features.linkage.comparisons import blocking_rules, id_corrections, normalize_name
+from features.linkage.comparisons import blocking_rules, normalize_name
 from features.linkage.evaluate import evaluate_against_truth
+from features.linkage.id_fix import id_fix_table
 from features.linkage.model import (
     LOW_CONFIDENCE,
     MATCH_THRESHOLD,
@@ -48,6 +49,8 @@ class LinkReport:
         threshold: :data:`MATCH_THRESHOLD`.
         low_confidence_below: :data:`LOW_CONFIDENCE`.
         model_path: the saved match model.
+        id_candidates_computed: raw invalid IDs whose one-digit corrections were computed by
+            this run (the others were kept from earlier runs, ``id_candidates``).
         seconds: time taken by each step.
     """
 
@@ -60,6 +63,7 @@ class LinkReport:
     threshold: float = MATCH_THRESHOLD
     low_confidence_below: float = LOW_CONFIDENCE
     model_path: str = ""
+    id_candidates_computed: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -89,32 +93,6 @@ def _name_table(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute("CREATE OR REPLACE TEMP TABLE name_map AS SELECT * FROM name_map_src")
     con.unregister("name_map_src")
-
-
-def _id_fix_table(con: duckdb.DuckDBPyConnection, keys: Pseudonymizer) -> None:
-    """``id_fix``: the key of the one known person a failing ID corrects to (else null)."""
-    raws = [
-        r
-        for (r,) in con.execute(
-            "SELECT DISTINCT id_invalid FROM person_records WHERE id_invalid IS NOT NULL"
-        ).fetchall()
-    ]
-    known = {
-        k
-        for (k,) in con.execute(
-            "SELECT DISTINCT person_key FROM link_input WHERE kind = 'p'"
-        ).fetchall()
-    }
-    fix = []
-    for r in raws:
-        hits = {keys.person_key(c) for c in id_corrections(r)} & known
-        fix.append(hits.pop() if len(hits) == 1 else None)
-    con.register(
-        "id_fix_src",
-        pa.table({"id_invalid": pa.array(raws, pa.string()), "id_fix": pa.array(fix, pa.string())}),
-    )
-    con.execute("CREATE OR REPLACE TEMP TABLE id_fix_map AS SELECT * FROM id_fix_src")
-    con.unregister("id_fix_src")
 
 
 def link(
@@ -160,7 +138,7 @@ def link(
               GROUP BY ALL)
         """
     )
-    _id_fix_table(con, keys)
+    report.id_candidates_computed = id_fix_table(con, keys)
     con.execute(
         """
         INSERT INTO link_input

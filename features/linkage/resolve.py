@@ -26,6 +26,7 @@ from features.linkage.model import (
     quiet_splink,
     train_model,
 )
+from features.linkage.names import clean, pinyin
 from features.pseudonym import Pseudonymizer
 
 Progress = Callable[[str], None]
@@ -77,6 +78,7 @@ def _name_table(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     raw = [n for (n,) in names]
     norm = [normalize_name(n) for n in raw]
+    py = [pinyin(clean(n)) for n in norm]
     con.register(
         "name_map_src",
         pa.table(
@@ -84,6 +86,7 @@ def _name_table(con: duckdb.DuckDBPyConnection) -> None:
                 "name": pa.array(raw, pa.string()),
                 "name_norm": pa.array(norm, pa.string()),
                 "surname": pa.array([n[:1] if n else None for n in norm], pa.string()),
+                "name_py": pa.array(py, pa.string()),
             }
         ),
     )
@@ -139,7 +142,7 @@ def link(
                greatest(p.recorded_date, coalesce(d.extract_date, p.recorded_date))
                    AS recorded_date,
                p.person_key, p.id_invalid,
-               n.name_norm, n.surname, p.birth_date, p.sex, p.village_code AS address,
+               n.name_norm, n.surname, n.name_py, p.birth_date, p.sex, p.village_code AS address,
                p.entity_key
         FROM person_records p LEFT JOIN name_map n USING (name)
         LEFT JOIN (SELECT delivery_id, max(extract_date) AS extract_date
@@ -153,8 +156,9 @@ def link(
         SELECT 'p' || lpad(CAST(row_number() OVER (ORDER BY person_key, name_norm, birth_date,
                        sex, address, entity_key) AS VARCHAR), 12, '0') AS unique_id,
                'p' AS kind, person_key, CAST(NULL AS VARCHAR) AS id_fix, name_norm, surname,
-               birth_date, sex, address, entity_key, first_seen
-        FROM (SELECT person_key, name_norm, surname, birth_date, sex, address, entity_key,
+               name_py, birth_date, sex, address, entity_key, first_seen
+        FROM (SELECT person_key, name_norm, surname, name_py, birth_date, sex, address,
+                     entity_key,
                      min(recorded_date) AS first_seen
               FROM recs WHERE person_key IS NOT NULL
               GROUP BY ALL)
@@ -165,7 +169,7 @@ def link(
         """
         INSERT INTO link_input
         SELECT 'r' || r.agency || ':' || r.record_id, 'r', NULL, f.id_fix, r.name_norm, r.surname,
-               r.birth_date, r.sex, r.address, r.entity_key, r.recorded_date
+               r.name_py, r.birth_date, r.sex, r.address, r.entity_key, r.recorded_date
         FROM recs r LEFT JOIN id_fix_map f USING (id_invalid)
         WHERE r.person_key IS NULL
         """
@@ -181,7 +185,7 @@ def link(
             f"""
             CREATE OR REPLACE TEMP TABLE link_train AS
             SELECT agency || ':' || record_id AS unique_id, person_key,
-                   CAST(NULL AS VARCHAR) AS id_fix, name_norm, surname, birth_date, sex,
+                   CAST(NULL AS VARCHAR) AS id_fix, name_norm, surname, name_py, birth_date, sex,
                    address, entity_key
             FROM recs WHERE person_key IS NOT NULL
             ORDER BY hash(agency || ':' || record_id || '{SEED}') LIMIT 300000

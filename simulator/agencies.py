@@ -22,6 +22,8 @@ import pyarrow.parquet as pq
 from core import idnumber
 from core.contracts import CONTRACTS
 from simulator.config import DefectRates
+from simulator.defects_hard import FLAGS as HARD_FLAGS
+from simulator.defects_hard import HardDefects
 from simulator.names import name_variants
 from simulator.streams import Streams, combine, mix64, word
 
@@ -185,8 +187,11 @@ class Recorder:
         month0: np.datetime64,
         months: int,
         streams: Streams,
+        hard: HardDefects | None = None,
     ):
         self.out = out
+        self.hard = hard
+        """The hard defect profile's changes (``None``: the default profile)."""
         self.truth_out = out / "truth"
         """Where record truth goes; the twin keeps it outside the pipeline's raw folder."""
         self.book = book
@@ -336,6 +341,7 @@ class Recorder:
             key = cols.pop("_key", np.zeros(0, np.uint64))
             person, flags = self._person_fields(agency, m, pid, key)
             cols.update(person)
+            hard = self.hard.apply(agency, m, pid, hid, key, cols) if self.hard else None
             dup = (
                 self.streams.draws(m, f"duplicate_{agency}", key).random()
                 < self.defects[agency].duplicate
@@ -372,6 +378,9 @@ class Recorder:
                 },
                 schema=TRUTH_SCHEMA,
             )
+            if hard is not None:  # the hard profile's flags, after the default columns
+                for name in HARD_FLAGS:
+                    truth = truth.append_column(name, pa.array(hard[name], pa.bool_()))
             tpath = self.truth_out / "records" / agency / f"{label}.parquet"
             tpath.parent.mkdir(parents=True, exist_ok=True)
             self._write(truth, tpath)

@@ -6,9 +6,17 @@ closes: later stages report against them and never change them to meet a goal.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from core.errors import ConfigError
 
@@ -77,6 +85,17 @@ class SimulationConfig(BaseModel):
     burn_in_months: Annotated[int, Field(ge=3, le=120)] = 24
     county_code: str = "330226"
     defects: dict[str, DefectRates] = Field(default_factory=_default_defects)
+    defect_profile: Literal["default", "hard"] = "default"
+    """``hard`` adds the real-register errors of :mod:`simulator.defects_hard` on top of
+    ``defects``. Written to the manifest only when not ``default``, so a default world's manifest
+    is the same to the byte as before the profile existed."""
+
+    @model_serializer(mode="wrap")
+    def _omit_default_profile(self, handler: SerializerFunctionWrapHandler) -> dict:
+        data = handler(self)
+        if data.get("defect_profile") == "default":
+            del data["defect_profile"]
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> SimulationConfig:
@@ -98,11 +117,15 @@ def build_config(
     months: int = 36,
     seed: int = 0,
     rate_overrides: list[str] | None = None,
+    defect_profile: str = "default",
 ) -> SimulationConfig:
     """Build a config from CLI-style values, turning every problem into one ConfigError line.
 
-    ``rate_overrides`` are strings ``AGENCY.DEFECT=VALUE`` (``*.DEFECT=VALUE`` for every agency).
+    ``rate_overrides`` are strings ``AGENCY.DEFECT=VALUE`` (``*.DEFECT=VALUE`` for every agency);
+    ``defect_profile`` is ``default`` or ``hard`` (:mod:`simulator.defects_hard`).
     """
+    if defect_profile not in ("default", "hard"):
+        raise ConfigError(f"unknown defect profile {defect_profile!r} (known: default, hard)")
     try:
         base = SimulationConfig(households=households, months=months, seed=seed)
     except ValidationError as exc:
@@ -135,6 +158,7 @@ def build_config(
             months=months,
             seed=seed,
             defects={a: DefectRates(**d) for a, d in defects.items()},
+            defect_profile=defect_profile,
         )
     except ValidationError as exc:
         raise ConfigError(_first_error(exc)) from None

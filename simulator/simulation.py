@@ -39,6 +39,7 @@ from policies.parameters import ParameterSet
 from simulator import names as namegen
 from simulator.agencies import PARQUET_OPTS, PersonBook, Recorder
 from simulator.config import SimulationConfig
+from simulator.defects_hard import HardDefects
 from simulator.economy import Economy, Prices, month_economy
 from simulator.geography import build_geography
 from simulator.population import Population, build_population, persons_frame
@@ -273,8 +274,12 @@ def build_world(
     rec = None
     if out is not None:
         book = _person_book(pop, config.county_code, rng_book)
-        rec = Recorder(out, book, config.defects, month0, config.months, streams)
     village_codes = geo.villages["village_code"].to_numpy().astype("U12")
+    if out is not None:
+        hard = None
+        if config.defect_profile == "hard":
+            hard = HardDefects(streams, village_codes, pop.village, pop.origin_village)
+        rec = Recorder(out, book, config.defects, month0, config.months, streams, hard)
     asset_multiple = float(
         params.get(
             "dibao.asset_limit_multiple_of_annual_standard",

@@ -31,6 +31,8 @@ class SimulateOptions:
         rates: defect-rate overrides ``AGENCY.DEFECT=VALUE`` (``*`` for every agency).
         out: the output folder; ``None`` means the workspace's raw folder.
         force: replace a different simulation already in ``out``.
+        defects: the defect profile, ``default`` or ``hard`` (real-register errors on top, see
+            :mod:`simulator.defects_hard`); recorded in the manifest's config when ``hard``.
     """
 
     households: int = 20_000
@@ -39,6 +41,7 @@ class SimulateOptions:
     rates: tuple[str, ...] = ()
     out: Path | None = None
     force: bool = False
+    defects: str = "default"
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,9 @@ def run(
         ConfigError: an invalid option or an unwritable output folder.
         OutputExistsError: ``out`` holds something else and ``force`` is not set.
     """
-    config = build_config(options.households, options.months, options.seed, list(options.rates))
+    config = build_config(
+        options.households, options.months, options.seed, list(options.rates), options.defects
+    )
     params = load_parameters(settings.params_dir)
     target = options.out if options.out is not None else settings.raw_dir
     result = simulate(config, params, target, force=options.force, progress=progress)

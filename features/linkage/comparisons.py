@@ -26,13 +26,20 @@ def normalize_name(name: str | None) -> str | None:
 
 
 def id_corrections(raw: str) -> list[str]:
-    """Every valid 18-character ID one digit away from ``raw`` that keeps its check character.
+    """Every valid 18-character ID that ``raw`` (failing its check) may have been meant as: one
+    digit away, keeping the check character, or with two adjacent characters swapped back.
 
     A single mistyped digit changes the weighted sum by a non-multiple of 11, so for each of the
-    17 positions at most one digit restores the check: at most 17 candidates, usually one or
-    two with a possible birth date.
+    17 positions at most one digit restores the check: at most 17 candidates. Two adjacent,
+    different digits swapped (weights ``w1 != w2``) move the sum by ``(w1 - w2)(b - a)``, never a
+    multiple of 11 either, so such a number always fails its check too; swapping each adjacent
+    pair back gives at most 17 more. Usually one or two of all these have a possible birth date.
 
     >>> "11010519491231002X" in id_corrections("11010519491231012X")
+    True
+    >>> "11010519491231002X" in id_corrections("11010519942131002X")
+    False
+    >>> "11010519491231002X" in id_corrections("11010591491231002X")
     True
     """
     text = str(raw).strip().upper()
@@ -41,13 +48,18 @@ def id_corrections(raw: str) -> list[str]:
     digits = [int(c) for c in text[:17]]
     total = sum(w * d for w, d in zip(idnumber.WEIGHTS, digits, strict=True))
     want = idnumber.CHECK_CHARS.index(text[17])  # the remainder the check character stands for
-    out = []
+    cands = []
     for pos, (w, a) in enumerate(zip(idnumber.WEIGHTS, digits, strict=True)):
         # solve total + w * (d - a) = want (mod 11) for the digit d
         d = (a + (want - total) * pow(w, -1, 11)) % 11
         if d == a or d > 9:
             continue
-        cand = text[:pos] + str(d) + text[pos + 1 :]
+        cands.append(text[:pos] + str(d) + text[pos + 1 :])
+    for pos in range(17):  # two adjacent characters swapped back (the check character too)
+        if text[pos] != text[pos + 1] and text[pos + 1] in "0123456789":
+            cands.append(text[:pos] + text[pos + 1] + text[pos] + text[pos + 2 :])
+    out = []
+    for cand in dict.fromkeys(cands):
         if idnumber.normalize(cand).raw_status is idnumber.IdStatus.VALID:
             out.append(cand)
     return out
@@ -112,11 +124,22 @@ def comparisons(fields: set[str]) -> list[dict]:
                         m_probability=0.9,
                     ),
                     _level(
-                        'levenshtein("name_norm_l", "name_norm_r") <= 1',
-                        "one character",
-                        m_probability=0.08,
+                        '"name_py_l" = "name_py_r"',
+                        "same pinyin (homophones)",
+                        m_probability=0.05,
                     ),
-                    _level("ELSE", "different", m_probability=0.02),
+                    _level(
+                        'levenshtein("name_norm_l", "name_norm_r") <= 1',
+                        "one character (a look-alike, a placeholder, a traditional form)",
+                        m_probability=0.03,
+                    ),
+                    _level(
+                        'damerau_levenshtein("name_norm_l", "name_norm_r") <= 2 '
+                        'OR jaro_winkler_similarity("name_py_l", "name_py_r") >= 0.92',
+                        "close (two characters, or pinyin Jaro-Winkler >= 0.92)",
+                        m_probability=0.01,
+                    ),
+                    _level("ELSE", "different", m_probability=0.01),
                 ],
             }
         )
@@ -134,11 +157,29 @@ def comparisons(fields: set[str]) -> list[dict]:
                         m_probability=0.95,
                     ),
                     _level(
+                        'year("birth_date_l") = year("birth_date_r") '
+                        'AND month("birth_date_l") = day("birth_date_r") '
+                        'AND day("birth_date_l") = month("birth_date_r")',
+                        "day and month swapped",
+                        m_probability=0.01,
+                    ),
+                    _level(
+                        "date_trunc('month', \"birth_date_l\") "
+                        "= date_trunc('month', \"birth_date_r\")",
+                        "same month (a day set to the 1st)",
+                        m_probability=0.01,
+                    ),
+                    _level(
+                        'abs(datediff(\'day\', "birth_date_l", "birth_date_r")) <= 60',
+                        "within 60 days (a lunar date)",
+                        m_probability=0.01,
+                    ),
+                    _level(
                         'year("birth_date_l") = year("birth_date_r")',
                         "same year",
-                        m_probability=0.03,
+                        m_probability=0.01,
                     ),
-                    _level("ELSE", "different", m_probability=0.02),
+                    _level("ELSE", "different", m_probability=0.01),
                 ],
             }
         )

@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -27,6 +28,7 @@ from features.linkage.model import (
     quiet_splink,
     train_model,
 )
+from features.linkage.names import clean, pinyin
 from features.pseudonym import Pseudonymizer
 
 Progress = Callable[[str], None]
@@ -75,12 +77,29 @@ LINK_FIELDS = {"id", "name", "birth_date", "sex", "address", "entity_key"}
 """The fields agency records are compared on."""
 
 
+@cache
+def _char_pinyin(ch: str) -> str:
+    return pinyin(ch) or ""
+
+
+def _name_pinyin(name: str | None) -> str | None:
+    """Toneless pinyin of a normalized name, character by character (cached: a county's names
+    share a few thousand characters, so this is ~20x faster than the name as a phrase; a
+    polyphonic character gets its one reading wherever it stands, which is what comparing needs).
+    Placeholders for rare characters are dropped."""
+    text = clean(name)
+    if not text:
+        return None
+    return "".join(_char_pinyin(ch) for ch in text if ch != " ") or None
+
+
 def _name_table(con: duckdb.DuckDBPyConnection) -> None:
     names = con.execute(
         "SELECT DISTINCT name FROM person_records WHERE name IS NOT NULL"
     ).fetchall()
     raw = [n for (n,) in names]
     norm = [normalize_name(n) for n in raw]
+    py = [_name_pinyin(n) for n in norm]
     con.register(
         "name_map_src",
         pa.table(
@@ -88,6 +107,7 @@ def _name_table(con: duckdb.DuckDBPyConnection) -> None:
                 "name": pa.array(raw, pa.string()),
                 "name_norm": pa.array(norm, pa.string()),
                 "surname": pa.array([n[:1] if n else None for n in norm], pa.string()),
+                "name_py": pa.array(py, pa.string()),
             }
         ),
     )
@@ -117,7 +137,7 @@ def link(
                greatest(p.recorded_date, coalesce(d.extract_date, p.recorded_date))
                    AS recorded_date,
                p.person_key, p.id_invalid,
-               n.name_norm, n.surname, p.birth_date, p.sex, p.village_code AS address,
+               n.name_norm, n.surname, n.name_py, p.birth_date, p.sex, p.village_code AS address,
                p.entity_key
         FROM person_records p LEFT JOIN name_map n USING (name)
         LEFT JOIN (SELECT delivery_id, max(extract_date) AS extract_date
@@ -131,8 +151,9 @@ def link(
         SELECT 'p' || lpad(CAST(row_number() OVER (ORDER BY person_key, name_norm, birth_date,
                        sex, address, entity_key) AS VARCHAR), 12, '0') AS unique_id,
                'p' AS kind, person_key, CAST(NULL AS VARCHAR) AS id_fix, name_norm, surname,
-               birth_date, sex, address, entity_key, first_seen
-        FROM (SELECT person_key, name_norm, surname, birth_date, sex, address, entity_key,
+               name_py, birth_date, sex, address, entity_key, first_seen
+        FROM (SELECT person_key, name_norm, surname, name_py, birth_date, sex, address,
+                     entity_key,
                      min(recorded_date) AS first_seen
               FROM recs WHERE person_key IS NOT NULL
               GROUP BY ALL)
@@ -143,7 +164,7 @@ def link(
         """
         INSERT INTO link_input
         SELECT 'r' || r.agency || ':' || r.record_id, 'r', NULL, f.id_fix, r.name_norm, r.surname,
-               r.birth_date, r.sex, r.address, r.entity_key, r.recorded_date
+               r.name_py, r.birth_date, r.sex, r.address, r.entity_key, r.recorded_date
         FROM recs r LEFT JOIN id_fix_map f USING (id_invalid)
         WHERE r.person_key IS NULL
         """
@@ -159,7 +180,7 @@ def link(
             f"""
             CREATE OR REPLACE TEMP TABLE link_train AS
             SELECT agency || ':' || record_id AS unique_id, person_key,
-                   CAST(NULL AS VARCHAR) AS id_fix, name_norm, surname, birth_date, sex,
+                   CAST(NULL AS VARCHAR) AS id_fix, name_norm, surname, name_py, birth_date, sex,
                    address, entity_key
             FROM recs WHERE person_key IS NOT NULL
             ORDER BY hash(agency || ':' || record_id || '{SEED}') LIMIT 300000

@@ -39,13 +39,21 @@ def simulate(
         ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing simulation in --out.")] = False,
+    defects: Annotated[
+        str,
+        typer.Option(
+            help="Defect profile: 'default' (the frozen reference world) or 'hard' (adds "
+            "homophone and look-alike names, missing, swapped and 1st-of-month birth dates, "
+            "transposed ID digits, stale villages; see docs/simulator.md).",
+        ),
+    ] = "default",
     workspace: Workspace = None,
 ) -> None:
     """Simulate a county observed by its agencies: monthly deliveries plus the ground truth."""
     from simulator.stage import SimulateOptions, run
 
     settings = settings_for(workspace)
-    options = SimulateOptions(households, months, seed, tuple(rate or ()), out, force)
+    options = SimulateOptions(households, months, seed, tuple(rate or ()), out, force, defects)
     console = new_console()
     with progress_bar(console, "simulate") as bar:
         task = bar.add_task("months (incl. burn-in)", total=None)

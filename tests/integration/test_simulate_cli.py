@@ -91,6 +91,7 @@ def test_rerun_with_same_parameters_reuses(tmp_path: Path, capsys):
         (["--rate", "visits.missing_id"], "AGENCY.DEFECT=VALUE"),
         (["--rate", "visits.missing_id=abc"], "not a number"),
         (["--bogus-flag"], "No such option"),
+        (["--defects", "harder"], "unknown defect profile 'harder'"),
     ],
 )
 def test_bad_parameters_one_line_nonzero(tmp_path: Path, capsys, args, needle):

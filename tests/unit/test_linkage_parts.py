@@ -37,11 +37,32 @@ def test_a_single_mistyped_digit_is_corrected(parts, pos, shift):
     assert idnumber.normalize(bad).raw_status is idnumber.IdStatus.BAD_CHECK
     fixes = id_corrections(bad)
     assert good in fixes
-    assert len(fixes) <= 17
-    assert all(
-        idnumber.is_valid(f) and sum(a != b for a, b in zip(f, bad, strict=True)) == 1
-        for f in fixes
-    )
+    assert len(fixes) <= 34
+    assert all(idnumber.is_valid(f) and (_off_by_one(f, bad) or _swapped(f, bad)) for f in fixes)
+
+
+def _off_by_one(a: str, b: str) -> bool:
+    return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
+def _swapped(a: str, b: str) -> bool:
+    diff = [j for j in range(18) if a[j] != b[j]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(BODY, st.integers(0, 15))
+def test_two_transposed_digits_are_corrected(parts, pos):
+    """The hard profile's transposed IDs (simulator/defects_hard.py) always fail their check,
+    and swapping back is among the corrections."""
+    good = _id(parts)
+    if good[pos] == good[pos + 1]:
+        return
+    bad = good[:pos] + good[pos + 1] + good[pos] + good[pos + 2 :]
+    assert idnumber.normalize(bad).raw_status is idnumber.IdStatus.BAD_CHECK
+    fixes = id_corrections(bad)
+    assert good in fixes
+    assert all(idnumber.is_valid(f) and (_off_by_one(f, bad) or _swapped(f, bad)) for f in fixes)
 
 
 def test_corrections_of_malformed_values_are_empty():

@@ -118,10 +118,13 @@ def run_wrk(
     if warmup > 0:  # one pass of the same load first: caches, pools and the JIT-free heap settle
         subprocess.run([wrk, "-t1", f"-c{conns}", f"-d{warmup}s", "-s", f.name, base],
                        capture_output=True, check=True)  # fmt: skip
-    out = subprocess.run(
+    done = subprocess.run(
         [wrk, "-t1", f"-c{conns}", f"-d{secs}s", "--latency", "-s", f.name, base],
         capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+    )  # fmt: skip
+    if done.stderr.strip():  # a script error makes wrk send "GET /" instead
+        sys.exit(f"wrk reported: {done.stderr.strip().splitlines()[0]}")
+    out = done.stdout
     os.unlink(f.name)
 
     def ms(label: str) -> float:
@@ -172,34 +175,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     wrk = ensure_wrk()
-    tmp = None
-    ws = args.workspace
-    if ws is None:
-        tmp = tempfile.mkdtemp(prefix="bench-service-")
-        ws = Path(tmp) / "ws"
-        print(f"building a {args.households:,}-household county in {ws}")
-        build(ws, args.households)
-    import sqlalchemy as sa
+    from _service import prepare
 
-    from core.settings import load_settings
-    from serving.runtime import auth
-    from serving.store import db
-
-    settings = load_settings(ws)
-    engine = db.make_engine(settings.service_db_url)
-    with engine.begin() as conn:
-        token, _ = auth.create_token(conn, "auditor", days=1)
-        run = db.latest_complete_run(conn)
-        towns = [r[0] for r in conn.execute(sa.text(
-            "SELECT DISTINCT jurisdiction_code FROM list_entries WHERE run_id = :r"),
-            {"r": run.run_id})]  # fmt: skip
-        ids = [
-            r[0]
-            for r in conn.execute(
-                sa.text("SELECT household_id FROM scores WHERE run_id = :r"), {"r": run.run_id}
-            )
-        ]
-    engine.dispose()
+    target, tmp = prepare(args.workspace, args.households, "bench-service-", "auditor",
+                          "service benchmark")  # fmt: skip
+    ws, token, towns, ids = target.workspace, target.token, target.towns, target.households
     lists = [f"/api/v1/lists/{c}" for c in towns]
     scores = [f"/api/v1/households/{h}/score" for h in ids]
     print(f"{len(ids):,} households, {len(towns)} township lists; auditing on")

@@ -29,7 +29,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench_service import SERVER, build, ensure_wrk, free_port, wait_ready
+from _service import prepare
+from bench_service import SERVER, ensure_wrk, free_port, wait_ready
 
 LUA = """
 lists = {%s}
@@ -50,7 +51,31 @@ request = function()
   return wrk.format("GET", lists[(i %% #lists) + 1],
                     {["Authorization"] = auth, ["Accept-Encoding"] = "gzip"})
 end
+-- what each non-2xx answer was: its status and the start of its problem body
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) statuses = {} samples = {} end
+function response(status, headers, body)
+  if status >= 300 then
+    statuses[status] = (statuses[status] or 0) + 1
+    if #samples < 10 then table.insert(samples, status .. " " .. string.sub(body or "", 1, 240)) end
+  end
+end
+function done(summary, latency, requests)
+  for _, t in ipairs(threads) do
+    for code, n in pairs(t:get("statuses")) do io.write("STATUS ", code, " ", n, "\\n") end
+    for _, line in ipairs(t:get("samples")) do io.write("SAMPLE ", line, "\\n") end
+  end
+end
 """
+
+
+def statuses_of(out: str) -> dict[str, int]:
+    """Non-2xx answers per status, summed over wrk's threads."""
+    counts: dict[str, int] = {}
+    for code, n in re.findall(r"^STATUS (\d+) (\d+)$", out, re.M):
+        counts[code] = counts.get(code, 0) + int(n)
+    return counts
 
 
 def rss_mb(pid: int) -> float:
@@ -66,29 +91,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     args = parser.parse_args()
     wrk = ensure_wrk()
-    tmp, ws = None, args.workspace
-    if ws is None:
-        tmp = tempfile.mkdtemp(prefix="soak-service-")
-        ws = Path(tmp) / "ws"
-        print(f"building a {args.households:,}-household county in {ws}")
-        build(ws, args.households)
-    import sqlalchemy as sa
-
+    target, tmp = prepare(args.workspace, args.households, "soak-service-", "supervisor",
+                          "soak benchmark")  # fmt: skip
+    ws, token, towns, ids = target.workspace, target.token, target.towns, target.households
+    before = target.outcomes_before
     from core.settings import load_settings
-    from serving.runtime import auth
-    from serving.store import db
 
     settings = load_settings(ws)
-    engine = db.make_engine(settings.service_db_url)
-    with engine.begin() as conn:
-        token, _ = auth.create_token(conn, "supervisor", days=1, holder="soak benchmark")
-        run = db.latest_complete_run(conn)
-        q = "SELECT DISTINCT jurisdiction_code FROM list_entries WHERE run_id = :r"
-        towns = [r[0] for r in conn.execute(sa.text(q), {"r": run.run_id})]
-        q = "SELECT household_id FROM scores WHERE run_id = :r"
-        ids = [r[0] for r in conn.execute(sa.text(q), {"r": run.run_id})]
-        before = conn.execute(sa.text("SELECT count(*) FROM visit_outcomes")).scalar_one()
-    engine.dispose()
     quote = lambda items: ", ".join(f'"{p}"' for p in items)  # noqa: E731
     script = LUA % (quote(f"/api/v1/lists/{c}" for c in towns),
                     quote(f"/api/v1/households/{h}/score" for h in ids),
@@ -114,10 +123,11 @@ def main() -> None:
         samples.append((0.0, rss_mb(proc.pid)))
         watcher.start()
         load_before = os.getloadavg()
-        out = subprocess.run(
+        done = subprocess.run(
             [wrk, "-t2", f"-c{args.clients}", f"-d{secs}s", "--latency", "-s", f.name, base],
             capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+        )  # fmt: skip
+        out = done.stdout
         load_after = os.getloadavg()
         stop.set()
         watcher.join(timeout=15)
@@ -126,10 +136,18 @@ def main() -> None:
         proc.terminate()
         proc.wait(timeout=30)
         os.unlink(f.name)
+    import sqlalchemy as sa
+
+    from serving.store import db
+
     engine = db.make_engine(settings.service_db_url)
     with engine.connect() as conn:
         after = conn.execute(sa.text("SELECT count(*) FROM visit_outcomes")).scalar_one()
     engine.dispose()
+    if done.stderr.strip():  # a script error makes wrk send "GET /" instead: not a soak
+        sys.exit(f"wrk reported: {done.stderr.strip().splitlines()[0]}")
+    if after == before:
+        sys.exit("no outcome was written: the load did not reach the routes")
     total = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
@@ -144,6 +162,8 @@ def main() -> None:
         "minutes": args.minutes, "clients": args.clients, "households": len(ids),
         "requests": total, "rps": total / secs, "errors": errors, "non_2xx": statuses,
         "socket_errors": sockets, "wrk_output": out,
+        "statuses": statuses_of(out),
+        "samples": re.findall(r"^SAMPLE (.*)$", out, re.M),
         "outcomes_written": after - before, "p99": f"{p99.group(1)} {p99.group(2)}",
         "rss_mb": [(round(t), round(m, 1)) for t, m in samples],
         "rss_growth_after_first_minute": round((last - minute) / minute, 4),
@@ -162,6 +182,8 @@ def main() -> None:
         f"memory: {samples[0][1]:.0f} MB at start, {minute:.0f} MB after 1 min, {last:.0f} MB "
         f"at the end (flat within 10 %: {'ok' if flat else 'MISSED'})"
     )
+    for line in figures["samples"]:
+        print(f"  non-2xx: {line}")
     print(f"load average: {load_before[0]:.2f} before, {load_after[0]:.2f} after")
     outdir = Path(__file__).with_name("out")
     outdir.mkdir(exist_ok=True)

@@ -50,3 +50,17 @@ def load_secret(path: Path, env_var: str, environ: Mapping[str, str] | None = No
     if len(text) < MIN_KEY_CHARS:
         raise ConfigError(f"{path} holds no usable key (at least {MIN_KEY_CHARS} characters)")
     return text.encode("utf-8")
+
+
+def replace_secret(path: Path) -> None:
+    """Write a new random key to ``path`` (0600, folder 0700), replacing the old one atomically:
+    a process reading the file sees the old key or the new one, never a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    fresh = path.with_name(f".{path.name}.{secrets.token_hex(4)}.new")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(fresh, path)

@@ -140,6 +140,11 @@ class RetentionConfig(BaseModel):
         sessions_days: ended or expired web sessions.
         audit_years: audit log rows (a checkpoint row keeps the chain verifiable), and tokens
             that expired or were revoked longer ago than this.
+        records_months: warehouse agency records (with names, birth dates, raw ID numbers),
+            links, memberships and persons recorded longer ago than this, and the raw
+            delivery files of those months (``features.retention``); a person's household as of
+            the cut is kept.
+        quarantine_days: quarantined rows (raw values) older than this.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -149,6 +154,8 @@ class RetentionConfig(BaseModel):
     outcomes_years: int = Field(5, ge=1)
     sessions_days: int = Field(30, ge=1)
     audit_years: int = Field(3, ge=1)
+    records_months: int = Field(36, ge=25)
+    quarantine_days: int = Field(90, ge=1)
 
 
 class Settings(BaseModel):

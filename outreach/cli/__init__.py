@@ -17,6 +17,7 @@ from outreach.cli import (
     evaluate,
     features,
     ingest,
+    keys,
     link,
     models,
     month,
@@ -32,7 +33,7 @@ from outreach.cli.app import app
 
 __all__ = ["app", "main"]
 _COMMAND_MODULES = (world, ingest, link, features, train, models, score, outcomes, serve, audit)
-_COMMAND_MODULES += (evaluate, month, twin, privacy)
+_COMMAND_MODULES += (evaluate, month, twin, privacy, keys)
 _HELP_ORDER = ("simulate", "contracts", "ingest", "link", "features", "train", "drift")
 _HELP_ORDER += ("models", "promote", "rollback", "score", "evaluate", "month", "serve", "demo")
 

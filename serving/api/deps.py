@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection
@@ -70,7 +69,7 @@ async def get_principal(
     token = credentials.credentials
     principal = service.cached_principal(token)
     if principal is None:
-        principal = await anyio.to_thread.run_sync(service.verify, token)
+        principal = await service.principal_of(token)
     if principal is None:
         raise unauthorized()
     request.state.principal = principal

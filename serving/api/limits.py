@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable
 
-import anyio.to_thread
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -109,7 +108,7 @@ class Limits:
                 if principal is None:
                     try:
                         self.service.start()
-                        principal = await anyio.to_thread.run_sync(self.service.verify, token)
+                        principal = await self.service.principal_of(token)
                     except UNAVAILABLE as exc:  # outside the app's handlers: answer 503 here
                         log.warning("database unavailable (%s) checking a token",
                                     type(exc).__name__)  # fmt: skip

@@ -164,7 +164,7 @@ async def get_viewer(request: Request) -> Viewer:
         raise SignInRequired()
     principal = service.cached_principal_of_id(session.token_id)
     if principal is None:
-        principal = await anyio.to_thread.run_sync(service.verify_id, session.token_id)
+        principal = await service.principal_of_id(session.token_id)
     if principal is None:
         raise SignInRequired()
     viewer = Viewer(principal, session, sessions.csrf_token(session))

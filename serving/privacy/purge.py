@@ -16,9 +16,14 @@ In one transaction on the service database, under the audit chain's lock:
 - runs scored from a snapshot that is removed are marked ``unreplayable_since`` /
   ``unreplayable_reason``.
 
-Then one ``purge`` audit row (the checkpoint) records the periods, what was removed and the
-chain's new base; after the commit, snapshot folders older than ``snapshots_months`` are
-removed. ``dry_run`` counts without changing anything.
+The warehouse and the raw deliveries are purged too (``features.retention``: agency records with
+names and birth dates, links, memberships, persons, quarantine, delivery files), in a DuckDB
+transaction opened first and committed right after the service database's.
+
+Then one ``purge`` audit row (the checkpoint) records the periods, what was removed (the
+warehouse's tables as ``warehouse.<table>``, the delivery files as a count) and the chain's new
+base; after the commit, snapshot folders older than ``snapshots_months`` are removed.
+``dry_run`` counts without changing anything.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from sqlalchemy.engine import Connection
 
 from core.months import add_months
 from core.settings import Settings
+from features.retention import purge_warehouse
 from serving.store import chain, db, tables
 
 ACTOR = "outreach-purge"
@@ -77,6 +83,7 @@ def purge(settings: Settings, now: dt.datetime | None = None, dry_run: bool = Fa
     now = now or dt.datetime.now(dt.UTC)
     today = now.date()
     snapshots = old_snapshots(settings, today)
+    pending = purge_warehouse(settings, today, now, dry_run)
     engine = db.make_engine(settings.service_db_url)
     try:
         db.upgrade(engine)
@@ -85,6 +92,8 @@ def purge(settings: Settings, now: dt.datetime | None = None, dry_run: bool = Fa
             transaction = conn.begin()
             head = chain.lock(conn)
             removed, marked, base = _purge_rows(conn, settings, now, snapshots)
+            removed.update({f"warehouse.{k}": n for k, n in pending.report.removed.items()})
+            removed["raw_delivery_files"] = len(pending.report.raw_files)
             event = db.AuditEvent(
                 actor=ACTOR, role="system", action="purge", resource="retention",
                 purpose=PURPOSE, at=now,
@@ -99,8 +108,12 @@ def purge(settings: Settings, now: dt.datetime | None = None, dry_run: bool = Fa
                 transaction.commit()
         finally:
             conn.close()
+    except BaseException:
+        pending.rollback()
+        raise
     finally:
         engine.dispose()
+    pending.commit()  # a dry run rolls back
     if not dry_run:
         for day in snapshots:
             shutil.rmtree(settings.snapshots_dir / day.isoformat(), ignore_errors=True)

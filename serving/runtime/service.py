@@ -9,6 +9,7 @@ champion and starts the background threads.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import threading
@@ -17,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -162,6 +164,7 @@ class Service:
         self._places: dict[str, tuple[str, str]] = {}  # latest run: household -> (town, village)
         self._run_hooks: list[Callable[[ScoreRun], None]] = []
         self._tokens: dict[str, tuple[auth.Principal, float]] = {}
+        self._verifying: dict[str, asyncio.Future[auth.Principal | None]] = {}
         self._params: Any = None
         self._started = False
         self._holders = 0
@@ -339,6 +342,35 @@ class Service:
     def cached_principal(self, token: str) -> auth.Principal | None:
         """A principal verified less than ``token_cache_seconds`` ago, or None."""
         return self._cached_token(auth.hash_token(token))
+
+    async def principal_of(self, token: str) -> auth.Principal | None:
+        """The token's principal, from the cache or the database (from the event loop).
+
+        One database check per token at a time: when the cached check expires under load,
+        every request waiting on the same token shares the next one, instead of each sending
+        its own query through the thread pool (a burst of one query per in-flight request,
+        every ``token_cache_seconds``, was a latency spike). The answer is never older than the
+        cache's bound: the shared check starts after the cached one expired (with the cache
+        off, each request checks for itself).
+        """
+        return await self._shared_check(auth.hash_token(token), self.verify, token)
+
+    async def principal_of_id(self, token_id: str) -> auth.Principal | None:
+        """:meth:`principal_of` for a web session's token, named by id."""
+        return await self._shared_check(f"id:{token_id}", self.verify_id, token_id)
+
+    async def _shared_check(self, key: str, check: Callable[[str], Any], arg: str):
+        hit = self._cached_token(key)
+        if hit is not None:
+            return hit
+        if self.options.token_cache_seconds <= 0:  # every request checks for itself
+            return await anyio.to_thread.run_sync(check, arg)
+        pending = self._verifying.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(anyio.to_thread.run_sync(check, arg))
+            self._verifying[key] = pending
+            pending.add_done_callback(lambda _: self._verifying.pop(key, None))
+        return await asyncio.shield(pending)
 
     def verify(self, token: str | None) -> auth.Principal | None:
         """Verify a token against the database (and remember a valid one briefly)."""

@@ -241,7 +241,8 @@ web_sessions = sa.Table(
     _text("end_reason", nullable=True),
     sa.ForeignKeyConstraint(["token_id"], ["api_tokens.id"]),
     sa.CheckConstraint(
-        "end_reason IS NULL OR end_reason IN ('signed_out', 'idle', 'expired')", name="end_reason"
+        "end_reason IS NULL OR end_reason IN ('signed_out', 'idle', 'expired', 'key_rotated')",
+        name="end_reason",
     ),
     sa.Index(None, "token_id"),
     sa.Index(None, "started_at"),

@@ -95,7 +95,8 @@ def test_a_purge_enforces_the_periods_and_keeps_the_chain_verifiable(workspace) 
     report = purge(workspace, now=NOW)
     assert report.removed == {"eligibility": 0, "list_entries": 0, "scores": 1, "score_runs": 1,
                               "visit_outcomes": 1, "corrections": 0, "web_sessions": 1,
-                              "api_tokens": 1, "audit_log": 5}  # fmt: skip
+                              "api_tokens": 1, "audit_log": 5,
+                              "raw_delivery_files": 0}  # fmt: skip
     assert report.snapshots == ["2022-02-28"] and report.unreplayable_runs == 1
     assert not (workspace.snapshots_dir / "2022-02-28").exists()
     assert (workspace.snapshots_dir / "2026-10-31").is_dir()

@@ -31,21 +31,31 @@ def _service(tmp_path, cache: float) -> tuple[Service, list[str]]:
     return service, calls
 
 
-async def _many(service: Service, value: str, n: int) -> list:
+async def _gather(service: Service, value: str, n: int) -> list:
     return await asyncio.gather(*(service.principal_of(value) for _ in range(n)))
+
+
+def _many(service: Service, value: str, n: int) -> list:
+    """n concurrent token checks on a fresh event loop in its own thread: the browser tests'
+    sync Playwright keeps a loop running on the main thread for the whole session."""
+    out: list = []
+    worker = threading.Thread(target=lambda: out.append(asyncio.run(_gather(service, value, n))))
+    worker.start()
+    worker.join()
+    return out[0]
 
 
 def test_concurrent_requests_share_one_token_check(tmp_path) -> None:
     service, calls = _service(tmp_path, cache=2.0)
     value = token(service.settings, "auditor")
-    principals = asyncio.run(_many(service, value, 30))
+    principals = _many(service, value, 30)
     assert len(calls) == 1 and all(p is not None and p.role == "auditor" for p in principals)
-    assert asyncio.run(_many(service, "tok_0123456789_" + "x" * 40, 5)) == [None] * 5
+    assert _many(service, "tok_0123456789_" + "x" * 40, 5) == [None] * 5
     assert len(calls) == 2  # a bad token is one shared check too, and not remembered
 
 
 def test_with_the_cache_off_every_request_checks(tmp_path) -> None:
     service, calls = _service(tmp_path, cache=0.0)
     value = token(service.settings, "auditor")
-    asyncio.run(_many(service, value, 4))
+    _many(service, value, 4)
     assert len(calls) == 4

@@ -106,8 +106,14 @@ REVIEW_PREFIX = "link-review"
 
 
 def write_review(
-    folder: Path, frames: list[pd.DataFrame], maps: list[TableMap], pairs, model, n: int,
-    suffix: str = ".csv", at: dt.datetime | None = None,
+    folder: Path,
+    frames: list[pd.DataFrame],
+    maps: list[TableMap],
+    pairs,
+    model,
+    n: int,
+    suffix: str = ".csv",
+    at: dt.datetime | None = None,
 ) -> tuple[Path, int]:
     """Write the review file into ``folder`` (0700): ``link-review-<UTC time>-<hex>`` with
     ``suffix`` ``.csv`` (UTF-8 with a byte-order mark) or ``.xlsx``, 0600; ``(path, pairs)``."""

@@ -38,11 +38,10 @@ import datetime as dt
 import importlib
 import re
 import shutil
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-
-from pathlib import Path
 
 from core.months import add_months
 from core.personal_files import files_before

@@ -86,7 +86,7 @@ def test_the_waterfall_is_splinks_match_weight_for_real_pairs(service_settings) 
     )
     scoring.execute(f"CREATE TABLE recs AS SELECT {select} UNION ALL SELECT {select}",
                     [r[n] for r in rows for n in names])  # fmt: skip
-    model = {**model, "blocking_rules_to_generate_predictions": [], "additional_columns_to_retain": []}
+    model |= {"blocking_rules_to_generate_predictions": [], "additional_columns_to_retain": []}
     linker = make_linker(scoring, "recs", model)
     sides = [linker.table_management.register_table(
         scoring.sql(f"SELECT * FROM recs WHERE unique_id = '{u}'").to_arrow_table(), f"r_{u}")
@@ -103,10 +103,16 @@ def test_a_household_lists_its_linked_records_masked_and_audited(browsers, s, se
     assert r.text.count('data-testid="linked-record"') >= 2
     assert s.own_records[0] in r.text and 'action="/audit/linkage/pair"' in r.text
     with _warehouse(service_settings) as con:
-        names = [n for (n,) in con.execute("""
+        names = [
+            n
+            for (n,) in con.execute(
+                """
             SELECT DISTINCT r.name FROM memberships m JOIN links l ON l.person_id = m.person_id
             JOIN person_records r ON r.agency = l.agency AND r.record_id = l.record_id
-            WHERE m.household_id = ? AND r.name IS NOT NULL""", [s.own_household]).fetchall()]
+            WHERE m.household_id = ? AND r.name IS NOT NULL""",
+                [s.own_household],
+            ).fetchall()
+        ]
     assert names and not any(n in r.text for n in names if len(n) > 1)  # masked, never clear
     (row,) = _audit_rows(service_settings, r.headers["x-request-id"])
     assert (row["action"], row["resource"], row["household_id"]) == (

@@ -258,7 +258,7 @@ def waterfall_rows(w: Waterfall, lang: str) -> list[dict[str, str]]:
     match weight and probability; numbers as the chart shows them."""
 
     def p(v: float | None) -> str:
-        return "" if v is None else charts.fmt(v, 6)
+        return "" if v is None else f"{v:.4g}"  # 4 significant digits: u may be 1e-07
 
     prior = _num(w.prior_weight, lang)
     rows = [{"label": message(lang, "lk.prior", p=charts.fmt(w.prior, 6)), "m": "", "u": "",

@@ -137,6 +137,11 @@ def test_the_pair_page_shows_the_waterfall_as_a_chart_and_a_table(browsers, serv
     assert float(steps[0][3]) + sum(weights) == pytest.approx(totals[-1], abs=0.01)
     assert any(label.startswith("Name: ") for label, *_ in steps)
     assert float(steps[-1][4]) == pytest.approx(w.match_probability, abs=1e-4)
+    for (_, m, u, *_), step in zip(steps[1:-2], w.steps, strict=True):  # the kept m and u
+        assert (m == "") == (step.m is None)
+        if step.m is not None:
+            assert float(m) == pytest.approx(step.m, rel=1e-3)
+            assert float(u) == pytest.approx(step.u, rel=1e-3)
     assert not any(n and len(n) > 1 and n in r.text for n in names)  # names masked
     rows = _audit_rows(service_settings, r.headers["x-request-id"])
     assert rows and {x["resource"] for x in rows} == {"link_waterfall"}

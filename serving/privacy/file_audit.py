@@ -6,7 +6,8 @@ The link stage (``features.linkage.stage.run_table``) lives below the service an
 the audit log itself: it is handed a recorder (:func:`recorder`), called once per file with the
 resource and a small detail (the file name and counts; never a name or a birth date). The row
 is appended to the workspace's service database under the audit chain's lock, committed before
-the command goes on; the command refuses to go on without it.
+the command goes on; the command refuses to go on without it (a database that cannot be
+written is one line, :class:`~core.errors.ConfigError`, and the review file is removed again).
 
 Rows: actor ``outreach-link``, role ``system`` (a command, not a token), action ``read`` (as
 every export is: the data left the warehouse for a person to read); resource ``link_review``
@@ -24,6 +25,9 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import sqlalchemy as sa
+
+from core.errors import ConfigError
 from core.settings import Settings
 from serving.store import db
 
@@ -61,6 +65,10 @@ def recorder(settings: Settings, now: Callable[[], dt.datetime] | None = None) -
             db.upgrade(engine)
             with engine.begin() as conn:
                 db.append_audit(conn, [event])
+        except (sa.exc.SQLAlchemyError, OSError) as exc:  # one line, never the URL (a password)
+            raise ConfigError(
+                f"the audit log cannot be written ({type(exc).__name__}): nothing was exported"
+            ) from None
         finally:
             engine.dispose()
 

@@ -145,6 +145,11 @@ class RetentionConfig(BaseModel):
             delivery files of those months (``features.retention``); a person's household as of
             the cut is kept.
         quarantine_days: quarantined rows (raw values) older than this.
+        personal_files_days: files of personal data written for a person to read, older than
+            this by the UTC time in their name: clerical-review files
+            (``data/reports/review/``) and access-request reports (``data/reports/subject/``).
+            30 days: a request is answered within that, and a review is marked and fed back
+            within the monthly run it came from (an older one describes a table since changed).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -156,6 +161,7 @@ class RetentionConfig(BaseModel):
     audit_years: int = Field(3, ge=1)
     records_months: int = Field(36, ge=25)
     quarantine_days: int = Field(90, ge=1)
+    personal_files_days: int = Field(30, ge=1)
 
 
 class Settings(BaseModel):

@@ -9,6 +9,8 @@ What is past its period, as of ``today``, with ``cut = today - records_months``:
   unchanged, and the next ``outreach link`` rebuilds the same memberships;
 - memberships no longer needed for that (superseded before the cut);
 - persons left with no record;
+- the term frequencies the auditor pages read (``link_term_frequencies``) of the names and
+  birth dates no record holds any more;
 - quarantined rows (raw values, possibly an invalid ID number) older than ``quarantine_days``;
 - delivery files under ``raw/agencies/<agency>/`` whose month ended before the cut. The
   ``deliveries`` table (checksums and counts, no personal data) is kept.
@@ -30,6 +32,7 @@ import os
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from core.contracts import CONTRACTS
 from core.months import add_months
@@ -90,7 +93,24 @@ def purge_rows(con: duckdb.DuckDBPyConnection, cut: dt.date, quarantine_before: 
     delete("id_candidates", "id_invalid NOT IN (SELECT id_invalid FROM person_records "
            "WHERE id_invalid IS NOT NULL)")  # fmt: skip
     delete("quarantine", "quarantined_at < ?", [quarantine_before])
+    _purge_frequencies(con, delete)
     return removed
+
+
+def _purge_frequencies(con: duckdb.DuckDBPyConnection, delete) -> None:
+    """The term frequencies of values no record holds any more (names compared normalized)."""
+    from features.linkage.comparisons import normalize_name
+
+    sql = "SELECT DISTINCT name FROM person_records WHERE name IS NOT NULL"
+    names = con.execute(sql).fetchall()
+    held = sorted({n for (name,) in names if (n := normalize_name(name))})
+    con.register("held_src", pa.table({"value": pa.array(held, pa.string())}))
+    con.execute("CREATE OR REPLACE TEMP TABLE held_names AS SELECT value FROM held_src")
+    con.unregister("held_src")
+    delete("link_term_frequencies", "(column_name = 'name_norm' AND value NOT IN "
+           "(SELECT value FROM held_names)) OR (column_name = 'birth_date' AND value NOT IN "
+           "(SELECT CAST(birth_date AS VARCHAR) FROM person_records "
+           "WHERE birth_date IS NOT NULL))")  # fmt: skip
 
 
 def old_deliveries(raw_dir: Path, cut: dt.date) -> list[Path]:

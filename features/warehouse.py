@@ -29,6 +29,11 @@ Tables written by ``outreach link``:
   pure function of the raw ID and the warehouse's secret, so it is computed once per raw ID and
   kept: the link of a month only computes the IDs new that month (and drops those no longer in
   ``person_records``).
+- ``link_term_frequencies``: the term frequency of each value of the columns the match model
+  adjusts for frequency (normalized names, birth dates), as the last run computed them
+  (``column_name``, ``value`` as text, ``tf``); with ``meta.link_model``, the Splink settings
+  the run scored with (its prior included), they let the auditor pages recompute any pair's
+  match weight exactly (``features.linkage.pair``). Rewritten by every run.
 - ``memberships``: one row per civil-registry record: which household a person joined or left,
   when, and how sure the link is. The household as of a date is the person's latest row with
   ``event_date`` and ``evidence_date`` on or before it (see ``features.linkage.households``).
@@ -110,6 +115,8 @@ def _ddl() -> list[str]:
             agency VARCHAR, record_id VARCHAR, person_id VARCHAR, method VARCHAR,
             match_probability DOUBLE, evidence_date DATE)""",
         """CREATE TABLE IF NOT EXISTS id_candidates (id_invalid VARCHAR, candidate_key VARCHAR)""",
+        """CREATE TABLE IF NOT EXISTS link_term_frequencies (
+            column_name VARCHAR, value VARCHAR, tf DOUBLE)""",
         """CREATE TABLE IF NOT EXISTS persons (
             person_id VARCHAR PRIMARY KEY, birth_date DATE, sex VARCHAR, method VARCHAR,
             n_records BIGINT, first_recorded_date DATE)""",

@@ -8,7 +8,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -28,7 +27,8 @@ from features.linkage.model import (
     quiet_splink,
     train_model,
 )
-from features.linkage.names import clean, pinyin
+from features.linkage.names import name_pinyin
+from features.linkage.pair import save_run
 from features.pseudonym import Pseudonymizer
 
 Progress = Callable[[str], None]
@@ -77,29 +77,13 @@ LINK_FIELDS = {"id", "name", "birth_date", "sex", "address", "entity_key"}
 """The fields agency records are compared on."""
 
 
-@cache
-def _char_pinyin(ch: str) -> str:
-    return pinyin(ch) or ""
-
-
-def _name_pinyin(name: str | None) -> str | None:
-    """Toneless pinyin of a normalized name, character by character (cached: a county's names
-    share a few thousand characters, so this is ~20x faster than the name as a phrase; a
-    polyphonic character gets its one reading wherever it stands, which is what comparing needs).
-    Placeholders for rare characters are dropped."""
-    text = clean(name)
-    if not text:
-        return None
-    return "".join(_char_pinyin(ch) for ch in text if ch != " ") or None
-
-
 def _name_table(con: duckdb.DuckDBPyConnection) -> None:
     names = con.execute(
         "SELECT DISTINCT name FROM person_records WHERE name IS NOT NULL"
     ).fetchall()
     raw = [n for (n,) in names]
     norm = [normalize_name(n) for n in raw]
-    py = [_name_pinyin(n) for n in norm]
+    py = [name_pinyin(n) for n in norm]
     con.register(
         "name_map_src",
         pa.table(
@@ -211,6 +195,7 @@ def link(
                    first_seen_l, first_seen_r, match_probability AS p
             FROM {pred.physical_name}"""
     )
+    save_run(con, model, linker)  # the model and term frequencies, for the auditor's waterfall
     report.seconds["predict"] = time.perf_counter() - t
     say("assigning records to persons")
     t = time.perf_counter()

@@ -14,8 +14,10 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -31,7 +33,20 @@ from features.linkage.table_prep import parse_map
 from features.linkage.table_review import write_review
 from features.pseudonym import pseudonymizer_for
 
-__all__ = ["LinkOptions", "LinkReport", "TableOptions", "TableReport", "run", "run_table"]
+__all__ = [
+    "FileAudit",
+    "LinkOptions",
+    "LinkReport",
+    "TableOptions",
+    "TableReport",
+    "review_dir",
+    "run",
+    "run_table",
+]
+
+FileAudit = Callable[[str, Mapping[str, Any]], None]
+"""Appends one audit row, ``(resource, detail)``, for a file of personal data written or read
+(the CLI passes :func:`serving.privacy.file_audit.recorder`); raises when it cannot."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +73,11 @@ class TableOptions:
             :func:`features.linkage.table_prep.parse_map`): one for every table, or one each.
         out: the output file (``.csv`` or ``.parquet``).
         encoding: the encoding of a CSV table: ``auto``, ``utf-8`` or ``gbk``.
-        labels: a labels file (pairs or clusters, see :mod:`features.linkage.table_labels`).
-        review: write this many of the most uncertain pairs for clerical review (0: none).
+        labels: a labels file (pairs or clusters, see :mod:`features.linkage.table_labels`),
+            from anywhere (a marked review file, most often); reading it is audited.
+        review: write this many of the most uncertain pairs for clerical review (0: none),
+            into :func:`review_dir` (``.csv`` for a CSV output, ``.xlsx`` for a Parquet one);
+            audited.
     """
 
     tables: tuple[Path, ...] = ()
@@ -121,13 +139,21 @@ def run(settings: Settings, options: LinkOptions, progress: Progress | None = No
 
 
 def run_table(
-    settings: Settings, options: TableOptions, progress: Progress | None = None
+    settings: Settings,
+    options: TableOptions,
+    progress: Progress | None = None,
+    audit: FileAudit | None = None,
 ) -> TableReport:
     """Deduplicate one person table, or link two, into ``options.out``: every input row with
     ``cluster_id`` and ``match_probability`` (see :func:`features.linkage.table.link_tables`).
 
+    ``audit`` records the labels file read (resource ``link_labels``) and the review file
+    written (``link_review``); both need it. A review file whose audit row cannot be written is
+    removed again.
+
     Raises:
-        ConfigError: the paths not given together, a bad output path, ``--map`` or labels file.
+        ConfigError: the paths not given together, a bad output path, ``--map`` or labels file,
+            or labels or a review without ``audit``.
         DataContractError: a table cannot be read or has no rows.
     """
     tables, out = options.tables, options.out
@@ -143,11 +169,15 @@ def run_table(
         raise ConfigError("--review must be 0 or more")
     if any(out.resolve() == t.resolve() for t in tables):
         raise ConfigError("--out must differ from --table (the input is never changed)")
+    if (options.review or options.labels is not None) and audit is None:
+        raise ConfigError("--review and --labels read personal data: they need the audit log")
     frames = [read_table(t, options.encoding) for t in tables]
     texts = options.maps * len(tables) if len(options.maps) == 1 else options.maps
     maps = [parse_map(m, list(f.columns)) for m, f in zip(texts, frames, strict=True)]
     total = sum(len(f) for f in frames)
     labels = read_labels(options.labels, total) if options.labels is not None else None
+    if labels is not None and audit is not None and options.labels is not None:
+        audit("link_labels", {"file": options.labels.name, **labels.counts()})
     if progress is not None:
         progress(f"{total:,} rows")
     results, notes, pairs = link_tables(frames, maps, labels)
@@ -164,16 +194,24 @@ def run_table(
     else:
         result.to_parquet(out, index=False)
     report = TableReport(input=", ".join(t.name for t in tables), output=str(out), notes=notes)
-    if options.review:
-        path = review_path(settings, out)
-        write_review(path, frames, maps, pairs, notes.get("model"), options.review)
+    if options.review and audit is not None:
+        suffix = ".csv" if out.suffix == ".csv" else ".xlsx"
+        model = notes.get("model")
+        path, n = write_review(review_dir(settings), frames, maps, pairs, model, options.review,
+                               suffix)  # fmt: skip
+        try:
+            audit("link_review", {"file": path.name, "pairs": n, "channel": f"export{suffix}"})
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
         report.notes["review_file"] = str(path)
-        report.notes["review_pairs"] = min(options.review, len(pairs))
+        report.notes["review_pairs"] = n
     report.notes.pop("model", None)
     return report
 
 
-def review_path(settings: Settings, out: Path) -> Path:
-    """Where ``--review`` writes: beside the output, ``<out stem>-review.csv`` for a CSV output,
-    ``.xlsx`` for a Parquet one."""
-    return out.with_name(f"{out.stem}-review{'.csv' if out.suffix == '.csv' else '.xlsx'}")
+def review_dir(settings: Settings) -> Path:
+    """Where ``--review`` writes: ``<workspace>/data/reports/review/`` (0700), one
+    ``link-review-<UTC time>-<hex>.csv`` / ``.xlsx`` per run, purged after
+    ``retention.personal_files_days``."""
+    return settings.reports_dir / "review"

@@ -59,6 +59,12 @@ class Labels:
         """Pairs marked as two persons (pair labels only)."""
         return set(self.apart)
 
+    def counts(self) -> dict[str, int | str]:
+        """What the labels hold, for the audit row: their kind and how many (no record)."""
+        if self.clusters is not None:
+            return {"kind": "clusters", "records": len(self.clusters)}
+        return {"kind": "pairs", "matches": len(self.matches), "non_matches": len(self.apart)}
+
     def marked_pairs(self) -> pd.DataFrame:
         """Every marked pair with its mark (pair labels only)."""
         rows = [(a, b, True) for a, b in self.matches] + [(a, b, False) for a, b in self.apart]

@@ -2,20 +2,23 @@
 side with each field's agreement level, in a file a person marks (column ``match``: 1 or 0) and
 feeds back with ``--labels``.
 
-The file holds names and birth dates: it is written owner-only (0600), like every export of
-personal data, and nothing of it goes to the report or the log.
+The file holds names and birth dates: it is written owner-only (0600) into the workspace's
+owner-only review folder (``data/reports/review/``, 0700) under a UTC-stamped name
+(:mod:`core.personal_files`), audited by the caller and removed by ``outreach purge`` after
+``retention.personal_files_days``; nothing of it goes to the report or the log.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from core.personal_files import write_owner_only
 from features.linkage.model import MATCH_THRESHOLD
 from features.linkage.table_prep import TableMap
 
@@ -99,26 +102,29 @@ def review_table(
     return rows
 
 
-def _owner_only_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, data)
-    finally:
-        os.close(fd)
+REVIEW_PREFIX = "link-review"
 
 
 def write_review(
-    path: Path, frames: list[pd.DataFrame], maps: list[TableMap], pairs, model, n: int
-) -> Path:
-    """Write the review file (``.csv`` in UTF-8 with a byte-order mark, or ``.xlsx``), 0600."""
+    folder: Path,
+    frames: list[pd.DataFrame],
+    maps: list[TableMap],
+    pairs,
+    model,
+    n: int,
+    suffix: str = ".csv",
+    at: dt.datetime | None = None,
+) -> tuple[Path, int]:
+    """Write the review file into ``folder`` (0700): ``link-review-<UTC time>-<hex>`` with
+    ``suffix`` ``.csv`` (UTF-8 with a byte-order mark) or ``.xlsx``, 0600; ``(path, pairs)``."""
     rows = review_table(frames, maps, pairs, model, n)
-    if path.suffix == ".xlsx":
+    if suffix == ".xlsx":
         buf = io.BytesIO()
         rows.astype(object).where(rows.notna(), "").to_excel(buf, index=False)
         data = buf.getvalue()
-    else:
+    elif suffix == ".csv":
         data = rows.to_csv(index=False).encode("utf-8-sig")
-    _owner_only_write(path, data)
-    return path
+    else:
+        raise ValueError(f"a review file is .csv or .xlsx, not {suffix}")
+    path = write_owner_only(folder, REVIEW_PREFIX, suffix, data, at or dt.datetime.now(dt.UTC))
+    return path, len(rows)

@@ -52,7 +52,8 @@ def link(
         int,
         typer.Option(
             help="With --table: write the N most uncertain pairs side by side for clerical "
-            "review (<out>-review.csv/.xlsx, owner-only); mark 'match' and feed back with --labels."
+            "review, into <workspace>/data/reports/review/ (owner-only, audited, purged after "
+            "[retention] personal_files_days); mark 'match' and feed back with --labels."
         ),
     ] = 0,
     retrain: Annotated[
@@ -69,6 +70,7 @@ def link(
 ) -> None:
     """Resolve records to persons and persons to households (or deduplicate any person table)."""
     from features.linkage.stage import LinkOptions, TableOptions, run, run_table
+    from serving.privacy.file_audit import recorder
 
     settings = settings_for(workspace)
     console = new_console()
@@ -84,11 +86,19 @@ def link(
         with progress_bar(console, "link") as bar:
             task = bar.add_task("", total=None)
             result = run_table(
-                settings, options, progress=lambda msg: bar.update(task, description=msg)
+                settings,
+                options,
+                progress=lambda msg: bar.update(task, description=msg),
+                audit=recorder(settings),
             )
         _print_table(console, result.input, result.notes)
         path = write_report(settings.reports_dir, "link-table", result.as_dict())
         console.print(f"wrote {result.output} (report: {path})")
+        if "review_file" in result.notes:
+            console.print(
+                f"review ({result.notes['review_pairs']} pairs, owner-only, audited): "
+                f"{result.notes['review_file']}"
+            )
         return
     with progress_bar(console, "link") as bar:
         task = bar.add_task("", total=None)

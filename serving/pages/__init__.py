@@ -7,7 +7,8 @@ audit log), in Chinese by default with an English switch, usable on a phone and 
 - :mod:`~serving.pages.lists`: the township index, visit lists, CSV/XLSX exports, print sheets;
 - :mod:`~serving.pages.coverage`: coverage per township and village (page and CSV);
 - :mod:`~serving.pages.households`: the household page, its outcome and correction forms;
-- :mod:`~serving.pages.audit` and :mod:`~serving.pages.model_page`: auditor pages.
+- :mod:`~serving.pages.audit`, :mod:`~serving.pages.model_page` and
+  :mod:`~serving.pages.linkage_page`: auditor pages.
 
 :func:`install` adds them to an app after the API's routers. Page routes are left out of the
 OpenAPI document (they speak HTML and cookies, not the API's JSON and bearer tokens).
@@ -20,7 +21,16 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.api import problems
-from serving.pages import audit, coverage, households, lists, model_page, signin, twin_page
+from serving.pages import (
+    audit,
+    coverage,
+    households,
+    linkage_page,
+    lists,
+    model_page,
+    signin,
+    twin_page,
+)
 from serving.pages.web import (
     STATIC_DIR,
     PageError,
@@ -33,7 +43,7 @@ from serving.pages.web import signin_redirect as _signin_redirect
 
 ROUTERS = (
     signin.router, lists.router, coverage.router, households.router, audit.router,
-    model_page.router, twin_page.router,
+    model_page.router, twin_page.router, linkage_page.router,
 )  # fmt: skip
 MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json")
 """Paths whose errors stay problem+json whatever the client accepts."""

@@ -21,6 +21,7 @@ from functools import cache
 
 from serving.pages.i18n_export import EXPORT_MESSAGES
 from serving.pages.i18n_field import FIELD_MESSAGES
+from serving.pages.i18n_linkage import LINKAGE_MESSAGES
 from serving.pages.i18n_twin import TWIN_MESSAGES
 
 LANGS = ("zh", "en")
@@ -428,7 +429,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
 }
 
 
-MESSAGES = {**MESSAGES, **EXPORT_MESSAGES, **FIELD_MESSAGES, **TWIN_MESSAGES}
+MESSAGES = {**MESSAGES, **EXPORT_MESSAGES, **FIELD_MESSAGES, **TWIN_MESSAGES, **LINKAGE_MESSAGES}
 
 
 def message(lang: str, key: str, **values: object) -> str:

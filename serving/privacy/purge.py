@@ -20,6 +20,11 @@ The warehouse and the raw deliveries are purged too (``features.retention``: age
 names and birth dates, links, memberships, persons, quarantine, delivery files), in a DuckDB
 transaction opened first and committed right after the service database's.
 
+Files of personal data written for a person to read -- clerical-review files
+(``data/reports/review/``) and access-request reports (``data/reports/subject/``) -- older than
+``personal_files_days`` by the UTC time in their name are counted (``review_files``,
+``subject_report_files``) and removed after the commit.
+
 Then one ``purge`` audit row (the checkpoint) records the periods, what was removed (the
 warehouse's tables as ``warehouse.<table>``, the delivery files as a count) and the chain's new
 base; after the commit, snapshot folders older than ``snapshots_months`` are removed.
@@ -33,13 +38,17 @@ import datetime as dt
 import importlib
 import re
 import shutil
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.months import add_months
+from core.personal_files import files_before
 from core.settings import Settings
+from features.linkage.stage import review_dir
 from features.retention import purge_warehouse
+from serving.privacy.subject_report import subject_dir
 from serving.store import chain, db, tables
 
 ACTOR = "outreach-purge"
@@ -78,11 +87,21 @@ def old_snapshots(settings: Settings, today: dt.date) -> list[dt.date]:
     return sorted(d for d in dates if d < cut)
 
 
+def old_personal_files(settings: Settings, now: dt.datetime) -> dict[str, list[Path]]:
+    """Review files and access-request reports past ``personal_files_days``, by kind."""
+    cut = now - dt.timedelta(days=settings.retention.personal_files_days)
+    return {
+        "review_files": files_before(review_dir(settings), cut),
+        "subject_report_files": files_before(subject_dir(settings), cut),
+    }
+
+
 def purge(settings: Settings, now: dt.datetime | None = None, dry_run: bool = False) -> PurgeReport:
     """Enforce the retention periods (see the module docstring)."""
     now = now or dt.datetime.now(dt.UTC)
     today = now.date()
     snapshots = old_snapshots(settings, today)
+    files = old_personal_files(settings, now)
     pending = purge_warehouse(settings, today, now, dry_run)
     engine = db.make_engine(settings.service_db_url)
     try:
@@ -94,6 +113,7 @@ def purge(settings: Settings, now: dt.datetime | None = None, dry_run: bool = Fa
             removed, marked, base = _purge_rows(conn, settings, now, snapshots)
             removed.update({f"warehouse.{k}": n for k, n in pending.report.removed.items()})
             removed["raw_delivery_files"] = len(pending.report.raw_files)
+            removed.update({kind: len(paths) for kind, paths in files.items()})
             event = db.AuditEvent(
                 actor=ACTOR, role="system", action="purge", resource="retention",
                 purpose=PURPOSE, at=now,
@@ -117,6 +137,8 @@ def purge(settings: Settings, now: dt.datetime | None = None, dry_run: bool = Fa
     if not dry_run:
         for day in snapshots:
             shutil.rmtree(settings.snapshots_dir / day.isoformat(), ignore_errors=True)
+        for path in (p for paths in files.values() for p in paths):
+            path.unlink(missing_ok=True)
     return PurgeReport(removed, [d.isoformat() for d in snapshots], marked, base, dry_run)
 
 

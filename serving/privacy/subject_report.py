@@ -29,8 +29,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ import sqlalchemy as sa
 
 from core.errors import ConfigError
 from core.idnumber import IdStatus, mask_id, normalize
+from core.personal_files import write_owner_only
 from core.settings import Settings
 from serving.runtime import auth
 from serving.store import db, tables
@@ -234,15 +233,16 @@ def write_report(settings: Settings, id_number: str, requested_by: str) -> Subje
 
 
 def _write(settings: Settings, report: dict[str, Any], at: dt.datetime) -> Path:
-    folder = settings.reports_dir / "subject"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    name = f"subject-report-{at.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}.json"
-    path = folder / name
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(report, out, ensure_ascii=False, indent=1, default=_plain)
-        out.write("\n")
-    return path
+    text = json.dumps(report, ensure_ascii=False, indent=1, default=_plain) + "\n"
+    return write_owner_only(
+        subject_dir(settings), "subject-report", ".json", text.encode("utf-8"), at
+    )
+
+
+def subject_dir(settings: Settings) -> Path:
+    """Where access-request reports are written (0700; purged after
+    ``retention.personal_files_days``)."""
+    return settings.reports_dir / "subject"
 
 
 def _plain(value: Any) -> Any:

@@ -225,6 +225,13 @@ class Web:
             )
         )
 
+    def record_pair(self, household: str) -> str:
+        """``a=<key>&b=<key>``: two linked records of a household (for the linkage pages)."""
+        from support.service_seed import household_records
+
+        a, b = household_records(self.settings, household)
+        return f"a={a}&b={b}"
+
     def count(self, table: str, **equal: str) -> int:
         """Rows of a service-database table, optionally where columns equal values."""
         where = " AND ".join(f"{column} = :{column}" for column in equal)

@@ -27,6 +27,9 @@ PAGES = [
     ("auditor", "/audit/model"),
     ("auditor", "/audit/households/{ref}"),
     ("auditor", "/audit/log"),
+    ("auditor", "/audit/linkage"),
+    ("auditor", "/audit/linkage?ref={ref}"),
+    ("auditor", "/audit/linkage/pair?{pair}"),
     ("supervisor", "/twin"),
 ]
 CASES = [
@@ -34,13 +37,14 @@ CASES = [
     for role, path in PAGES
     for lang in ("zh", "en")
 ]
-PERSONAL = ("/lists/", "/households/", "/audit/households/", "/audit/log")
+PERSONAL = ("/lists/", "/households/", "/audit/households/", "/audit/log", "/audit/linkage")
 
 
 @pytest.mark.parametrize(("role", "path", "lang"), CASES)
 def test_page_has_no_serious_accessibility_violation(web, role, path, lang):
     page = web.page(role)
-    target = path.format(ref=web.listed(0))
+    ref = web.listed(0)
+    target = path.format(ref=ref, pair=web.record_pair(ref) if "{pair}" in path else "")
     response = web.goto(page, f"{target}{'&' if '?' in target else '?'}lang={lang}")
     assert response.status == 200
     headers = response.headers

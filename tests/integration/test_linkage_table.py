@@ -3,16 +3,22 @@ the fixture county, two tables with different maps, and bad input in one line.""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import sqlalchemy as sa
 
+from core.errors import ConfigError
+from core.settings import load_settings
 from features.linkage import pairwise_counts
 from outreach.cli import main
+from serving.store import chain, db, tables
 
 pytestmark = pytest.mark.integration
 
@@ -89,8 +95,13 @@ def test_clerical_review_round_trip(county_table, tmp_path, capsys):
     out = tmp_path / "linked.csv"
     args = ["link", "--table", str(path), "--map", m, "--workspace", str(tmp_path)]
     assert main([*args, "--out", str(out), "--review", "150"]) == 0, capsys.readouterr().err
-    review = tmp_path / "linked-review.csv"
-    assert review.stat().st_mode & 0o777 == 0o600
+    written = json.loads((tmp_path / "data/reports/link-table/latest.json").read_text())
+    review = Path(written["review_file"])
+    folder = tmp_path / "data" / "reports" / "review"
+    assert review.parent == folder and re.fullmatch(REVIEW_NAME, review.name)
+    assert review.name in capsys.readouterr().out.replace("\n", "")  # the command says where
+    assert review.stat().st_mode & 0o777 == 0o600 and folder.stat().st_mode & 0o777 == 0o700
+    assert not (tmp_path / "linked-review.csv").exists()  # never beside the output
     rows = pd.read_csv(review, dtype=str, keep_default_na=False)
     assert len(rows) == 150 and (rows["match"] == "").all()
     assert {"name_l", "name_r", "agreement_name", "agreement_birth_date"} <= set(rows.columns)
@@ -98,9 +109,11 @@ def test_clerical_review_round_trip(county_table, tmp_path, capsys):
     before = pairwise_counts(pd.read_csv(out)["cluster_id"].to_numpy(), truth)
     a, b = rows["record_l"].astype(int).to_numpy(), rows["record_r"].astype(int).to_numpy()
     rows["match"] = np.where(truth[a] == truth[b], "1", "0")
-    rows.to_csv(review, index=False)
+    marked = tmp_path / "elsewhere" / "marked.csv"  # marked anywhere, read from anywhere
+    marked.parent.mkdir()
+    rows.to_csv(marked, index=False)
     out2 = tmp_path / "relinked.csv"
-    assert main([*args, "--out", str(out2), "--labels", str(review)]) == 0
+    assert main([*args, "--out", str(out2), "--labels", str(marked)]) == 0
     res = pd.read_csv(out2)["cluster_id"].to_numpy()
     assert ((res[a] == res[b]) == (truth[a] == truth[b])).all()  # every marked pair as marked
     after = pairwise_counts(res, truth)
@@ -111,6 +124,56 @@ def test_clerical_review_round_trip(county_table, tmp_path, capsys):
     assert report["m_estimated_by"] == "labels (--labels)"
     text = json.dumps(report, ensure_ascii=False)
     assert all(n not in text for n in pd.read_csv(path)["姓名"].dropna().head(50))
+    audit = _audit_rows(tmp_path)
+    assert [(r["action"], r["resource"]) for r in audit] == [
+        ("read", "link_review"), ("read", "link_labels")]  # fmt: skip
+    assert audit[0]["detail"]["file"] == review.name and audit[0]["detail"]["pairs"] == 150
+    ones = int((rows["match"] == "1").sum())
+    assert audit[1]["detail"] | {"run_by": None} == {
+        "file": "marked.csv", "kind": "pairs", "matches": ones, "non_matches": 150 - ones,
+        "run_by": None}  # fmt: skip
+    logged = json.dumps([r["detail"] for r in audit], ensure_ascii=False)
+    assert all(n not in logged for n in rows["name_l"].head(50))  # no name in the audit log
+    with chain_engine(tmp_path) as conn:
+        assert chain.verify(conn).ok
+
+
+REVIEW_NAME = r"link-review-\d{8}T\d{6}Z-[0-9a-f]{6}\.csv"
+
+
+@contextlib.contextmanager
+def chain_engine(workspace: Path):
+    engine = db.make_engine(load_settings(workspace).service_db_url)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _audit_rows(workspace: Path) -> list[dict]:
+    with chain_engine(workspace) as conn:
+        q = sa.select(tables.audit_log).order_by(tables.audit_log.c.id)
+        return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def test_a_review_whose_audit_row_fails_is_removed(tmp_path):
+    from features.linkage.stage import TableOptions, review_dir, run_table
+
+    src = tmp_path / "in.csv"
+    src.write_text("姓名,dob\n王伟,1980-01-01\n王伟,1980-01-01\n王玮,1980-01-01\n", "utf-8")
+    settings = load_settings(tmp_path)
+    options = TableOptions(tables=(src,), maps=("name=姓名,birth_date=dob",),
+                           out=tmp_path / "o.csv", review=5)  # fmt: skip
+    with pytest.raises(ConfigError, match="audit log"):
+        run_table(settings, options)  # no audit: refused before anything is read
+
+    def failing(resource, detail):
+        raise RuntimeError("the service database is unreachable")
+
+    with pytest.raises(RuntimeError):
+        run_table(settings, options, audit=failing)
+    assert list(review_dir(settings).iterdir()) == []
 
 
 def test_two_tables_with_their_own_maps(tmp_path, capsys):

@@ -36,7 +36,7 @@ pytestmark = pytest.mark.integration
 
 BAD_SESSIONS = ("missing", "expired", "tampered", "bearer")
 PUBLIC = {("GET", "/signin"), ("POST", "/signin"), ("POST", "/signout")}
-PERSONAL = ("/lists/", "/households/", "/audit/households/", "/audit/log")
+PERSONAL = ("/lists/", "/households/", "/audit/households/", "/audit/log", "/audit/linkage")
 
 
 def expected(route, role: str, target: str) -> int:

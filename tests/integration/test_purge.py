@@ -10,8 +10,11 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from core.personal_files import write_owner_only
 from core.settings import load_settings
+from features.linkage.stage import review_dir
 from serving.privacy.purge import UNREPLAYABLE, purge
+from serving.privacy.subject_report import subject_dir
 from serving.runtime import auth
 from serving.store import chain, db, tables
 
@@ -96,7 +99,8 @@ def test_a_purge_enforces_the_periods_and_keeps_the_chain_verifiable(workspace) 
     assert report.removed == {"eligibility": 0, "list_entries": 0, "scores": 1, "score_runs": 1,
                               "visit_outcomes": 1, "corrections": 0, "web_sessions": 1,
                               "api_tokens": 1, "audit_log": 5,
-                              "raw_delivery_files": 0}  # fmt: skip
+                              "raw_delivery_files": 0, "review_files": 0,
+                              "subject_report_files": 0}  # fmt: skip
     assert report.snapshots == ["2022-02-28"] and report.unreplayable_runs == 1
     assert not (workspace.snapshots_dir / "2022-02-28").exists()
     assert (workspace.snapshots_dir / "2026-10-31").is_dir()
@@ -124,6 +128,39 @@ def test_a_purge_enforces_the_periods_and_keeps_the_chain_verifiable(workspace) 
     engine.dispose()
     again = purge(workspace, now=NOW)  # nothing left to remove; one more checkpoint
     assert sum(again.removed.values()) == 0 and again.audit_base_id == 5
+
+
+def _personal_file(folder, prefix: str, suffix: str, age: dt.timedelta):
+    return write_owner_only(folder, prefix, suffix, "张伟,1980-01-02".encode(), NOW - age)
+
+
+def test_review_files_and_subject_reports_go_after_their_period(workspace) -> None:
+    days = dt.timedelta(days=1)
+    review, subject = review_dir(workspace), subject_dir(workspace)
+    old = [_personal_file(review, "link-review", ".csv", 31 * days),
+           _personal_file(review, "link-review", ".xlsx", 45 * days),
+           _personal_file(subject, "subject-report", ".json", 31 * days)]  # fmt: skip
+    new = [_personal_file(review, "link-review", ".csv", 29 * days),
+           _personal_file(subject, "subject-report", ".json", 1 * days)]  # fmt: skip
+    dry = purge(workspace, now=NOW, dry_run=True)
+    assert (dry.removed["review_files"], dry.removed["subject_report_files"]) == (2, 1)
+    assert all(p.exists() for p in old + new)  # a dry run counts only
+    assert any("2 review_files, 1 subject_report_files" in line for line in dry.lines())
+    report = purge(workspace, now=NOW)
+    assert (report.removed["review_files"], report.removed["subject_report_files"]) == (2, 1)
+    assert not any(p.exists() for p in old) and all(p.exists() for p in new)
+    engine = db.make_engine(workspace.service_db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(tables.audit_log.c.detail).where(
+            tables.audit_log.c.action == "purge")).scalars().all()  # fmt: skip
+    engine.dispose()
+    (detail,) = rows  # the dry run left no row
+    assert detail["removed"]["review_files"] == 2 and detail["removed"]["subject_report_files"] == 1
+    assert detail["periods"]["personal_files_days"] == 30
+    later = workspace.model_copy(
+        update={"retention": workspace.retention.model_copy(update={"personal_files_days": 1})}
+    )
+    assert purge(later, now=NOW).removed["review_files"] == 1  # the 29-day-old one, now past
 
 
 def test_an_edit_after_a_purge_is_still_found(workspace) -> None:

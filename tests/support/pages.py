@@ -76,7 +76,22 @@ PAGES: dict[tuple[str, str], dict[str, int | tuple[int, int, int]]] = {
         "auditor": (200, 200, 404),
         "data_scientist": 403,
     },  # fmt: skip
+    # the foreign household is in the service database only, not in the warehouse
+    ("GET", "/audit/linkage"): {
+        "caseworker": 403,
+        "supervisor": 403,
+        "auditor": (200, 404, 404),
+        "data_scientist": 403,
+    },  # fmt: skip
+    ("GET", "/audit/linkage/pair"): {
+        "caseworker": 403,
+        "supervisor": 403,
+        "auditor": (200, 404, 404),
+        "data_scientist": 403,
+    },  # fmt: skip
 }
+NO_RECORDS = ("civil_registry:nobody-1", "civil_registry:nobody-2")
+"""Well-formed record keys of no record."""
 RECENT = (dt.date.today() - dt.timedelta(days=10)).isoformat()
 """A visit date a caseworker may record (within the last 366 days, never in the future)."""
 FORMS = {
@@ -130,5 +145,14 @@ def subject(path: str, role: str, target: str, s) -> str:
 
     if path == "/audit/households":
         return f"{path}?ref={s.own_household}"
+    if path == "/audit/linkage":
+        from support.service_seed import NOBODY
+
+        foreign = s.neighbour_household if role == "caseworker" else s.other_county_household
+        ref = {"own": s.own_household, "foreign": foreign, "none": NOBODY}[target]
+        return f"{path}?ref={ref}"
+    if path == "/audit/linkage/pair":
+        a, b = s.own_records if target == "own" else NO_RECORDS
+        return f"{path}?a={a}&b={b}"
     api_shaped = path.replace("{ref}", "{household_ref}").replace("{code}", "{jurisdiction_code}")
     return subject_path(api_shaped, role, target, s)

@@ -89,6 +89,8 @@ class Subjects:
     other_county_household: str
     own_village: str
     other_village_in_township: str
+    own_records: tuple[str, str] = ("", "")
+    """Two record keys (``<agency>:<record_id>``) of the own household's members."""
 
 
 def subjects(settings: Settings) -> Subjects:
@@ -116,4 +118,22 @@ def subjects(settings: Settings) -> Subjects:
             ).scalar_one()
     finally:
         engine.dispose()
-    return Subjects(own.household_id, neighbour, OTHER_HOUSEHOLD, own.village_code, other_village)
+    return Subjects(own.household_id, neighbour, OTHER_HOUSEHOLD, own.village_code, other_village,
+                    household_records(settings, own.household_id))  # fmt: skip
+
+
+def household_records(settings: Settings, household: str) -> tuple[str, str]:
+    """Two record keys of a household's linked records (the first two in key order)."""
+    import duckdb
+
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT DISTINCT l.agency || ':' || l.record_id AS k FROM memberships m "
+            "JOIN links l ON l.person_id = m.person_id WHERE m.household_id = ? ORDER BY k LIMIT 2",
+            [household],
+        ).fetchall()
+    finally:
+        con.close()
+    assert len(rows) == 2, "the own household has fewer than two linked records"
+    return rows[0][0], rows[1][0]

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from core.errors import ConfigError, DataContractError
+from core.personal_files import written_at
 from features.linkage.table import _components
 from features.linkage.table_labels import force_labels, read_labels
 from features.linkage.table_prep import parse_map
@@ -75,8 +76,13 @@ def test_review_file_is_owner_only_and_side_by_side(tmp_path):
     assert (rows["match"] == "").all()
     assert rows["agreement_name"].tolist() == ["null", "null"]  # weight 2 is nearest 0
     assert review_table([frame], [m], _pairs(), model, 4)["agreement_name"].iloc[2] == "exact"
+    folder = tmp_path / "reports" / "review"
     for suffix in (".csv", ".xlsx"):
-        path = write_review(tmp_path / f"r{suffix}", [frame], [m], _pairs(), model, 3)
+        path, n = write_review(folder, [frame], [m], _pairs(), model, 3, suffix)
+        assert n == 3 and path.parent == folder and path.suffix == suffix
+        assert path.name.startswith("link-review-") and written_at(path.name) is not None
         assert path.stat().st_mode & 0o777 == 0o600
+        assert folder.stat().st_mode & 0o777 == 0o700
         assert len(read_labels(path, 4).matches) == 0  # unmarked: nothing learned
+    assert len(list(folder.iterdir())) == 2  # one new file per run, never overwritten
     assert np.isfinite(rows["match_weight"]).all()

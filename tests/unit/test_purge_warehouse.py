@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from core.settings import load_settings
 from features import warehouse
+from features.linkage.comparisons import normalize_name
 from features.linkage.households import membership_sql
 from serving.privacy.purge import purge
 from serving.store import db, tables
@@ -46,6 +47,9 @@ def _warehouse(settings) -> None:
     con.execute("INSERT INTO quarantine (record_id, raw_json, quarantined_at) VALUES "
                 "('q1', '{\"id_number\": \"33022619800101999X\"}', ?), ('q2', '{}', ?)",
                 [NOW - dt.timedelta(days=120), NOW - dt.timedelta(days=10)])  # fmt: skip
+    frequencies = [("name_norm", normalize_name(n), 0.5) for n in ("Zhaoqian Oldclaim",
+                   "Sunli Newclaim")] + [("birth_date", "1970-01-01", 1.0)]  # fmt: skip
+    con.executemany("INSERT INTO link_term_frequencies VALUES (?, ?, ?)", frequencies)
     con.close()
     for name in ("2021-03.parquet", "2025-06.parquet"):
         folder = settings.raw_dir / "agencies" / "medical_claims"
@@ -75,10 +79,13 @@ def test_a_purge_removes_warehouse_records_past_retention(tmp_path) -> None:
     assert r["warehouse.rec_medical_claims"] == 1 and r["warehouse.person_records"] == 2
     assert r["warehouse.links"] == 2 and r["warehouse.persons"] == 1
     assert r["warehouse.quarantine"] == 1 and r["raw_delivery_files"] == 1
+    assert r["warehouse.link_term_frequencies"] == 1  # the purged name's frequency goes too
     con = warehouse.connect(settings.warehouse_path, read_only=True)
     names = {n for (n,) in con.execute("SELECT name FROM person_records").fetchall()}
     assert names == {"Registryc2", "Registryc3", "Sunli Newclaim"}
     assert con.execute("SELECT record_id FROM quarantine").fetchall() == [("q2",)]
+    kept = con.execute("SELECT column_name, value FROM link_term_frequencies ORDER BY 1").fetchall()
+    assert kept == [("birth_date", "1970-01-01"), ("name_norm", normalize_name("Sunli Newclaim"))]
     con.close()
     assert {d: _households(settings, d) for d in before} == before  # households as of the cut on
     data = settings.warehouse_path.read_bytes()  # the file was rewritten, not only marked free

@@ -155,3 +155,39 @@ def test_an_audit_row_that_cannot_be_written_answers_503_as_the_route(
     fast, routed = answers
     assert fast.status_code == 503 and "nothing was served" in fast.json()["detail"]
     assert fast.json() | {"request_id": ""} == routed.json() | {"request_id": ""}
+
+
+def test_a_new_run_is_served_at_once_not_the_prepared_list_of_the_old(
+    service_settings, answered, tmp_path
+) -> None:
+    import shutil
+
+    from support.big_list import grow_township
+    from support.service_seed import OWN_TOWNSHIP
+
+    from core.settings import load_settings
+
+    shutil.copytree(service_settings.workspace, tmp_path / "ws")
+    settings = load_settings(tmp_path / "ws", environ={})
+    token, _ = _token(settings, "caseworker", OWN_TOWNSHIP)
+    headers = {"Authorization": f"Bearer {token}"}
+    path = f"/api/v1/lists/{OWN_TOWNSHIP}"
+    app = create_app(settings, ServiceOptions(**UNLIMITED, poll_seconds=60))
+    with TestClient(app) as client:
+        client.get(path, headers=headers)
+        old = client.get(path, headers=headers).json()
+        assert answered[-1] is True  # the old run's list came from the prepared bytes
+        new_run = grow_township(settings.service_db_url, OWN_TOWNSHIP, n=len(old["entries"]) + 7)
+        app.state.service.refresh_run()  # what the run watcher does every poll_seconds
+        first, again = (client.get(path, headers=headers) for _ in range(2))
+    assert old["run_id"] != new_run
+    for r in (first, again):
+        body = r.json()
+        assert (body["run_id"], len(body["entries"])) == (new_run, len(old["entries"]) + 7)
+    engine = db.make_engine(settings.service_db_url)
+    with engine.connect() as conn:
+        q = sa.select(tables.audit_log.c.detail).where(
+            tables.audit_log.c.request_id == again.headers["x-request-id"]
+        )
+        assert conn.execute(q).scalar_one()["run_id"] == new_run
+    engine.dispose()

@@ -34,6 +34,7 @@ from serving.api import (
     lists,
     model_card,
     ops,
+    prepared,
     problems,
     records,
 )
@@ -108,6 +109,11 @@ def create_app(
     if documented:
         docs.install(app)  # packaged Swagger UI under the pages' CSP
     pages.install(app)  # the web pages (docs/web.md), after the API
+    app.add_middleware(
+        prepared.PreparedReads,
+        service=service,
+        routes=[*lists.router.routes, *households.router.routes],
+    )
     app.add_middleware(limits.Limits, service=service)  # body cap, auth first, rate limits
     app.add_middleware(headers.SecurityHeaders)  # also on the limits' own refusals
     app.add_middleware(problems.RequestContext, metrics=service.metrics)

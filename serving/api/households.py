@@ -150,7 +150,9 @@ def household_detail(
         score_history=[history_item(r) for r in score_history(conn, household_ref)],
         visits=[visit(v, principal.identified) for v in visit_rows(conn, household_ref)],
     )
-    audit_now(service, _read(principal, rid, "household", household_ref, current.model_version))
+    audit_now(
+        service, read_event(principal, rid, "household", household_ref, current.model_version)
+    )
     return body
 
 
@@ -167,28 +169,57 @@ async def household_score(
 ) -> Response:
     """Score and explain one household now, with the current champion model."""
     require(principal, "read")
-    row = service.locate(household_ref) or service.cached_household_row(household_ref)
-    if row is None:
-        row = await anyio.to_thread.run_sync(service.household_row, household_ref)
-    if row is None or not principal.sees_household(row["township_code"], row["village_code"]):
-        raise ApiError(404, NOT_FOUND_HOUSEHOLD, reason="not_found")
-    ref = service.watcher.current()  # one model reference for the whole response
-    if ref is None:
-        raise ApiError(409, "no champion model is loaded")
-    live = service.snapshots.cached(ref, row["as_of"], household_ref)
-    snap = service.snapshots.loaded(row["as_of"])
-    if live is None and snap is not None and service.snapshots.ready(ref, snap):
-        live = service.snapshots.explain(ref, snap, household_ref)  # < 1 ms: no thread hop
-    if live is None or snap is None:
+    quick = quick_score(service, principal, household_ref)
+    if quick is not None:
+        version, body = quick
+    else:
+        row = service.locate(household_ref) or service.cached_household_row(household_ref)
+        if row is None:
+            row = await anyio.to_thread.run_sync(service.household_row, household_ref)
+        if row is None or not principal.sees_household(row["township_code"], row["village_code"]):
+            raise ApiError(404, NOT_FOUND_HOUSEHOLD, reason="not_found")
+        ref = service.watcher.current()  # one model reference for the whole response
+        if ref is None:
+            raise ApiError(409, "no champion model is loaded")
         snap, live = await anyio.to_thread.run_sync(_score_now, service, ref, row)
+        version, body = ref.version, _score_json(household_ref, snap, live)
+    await audit_async(
+        service, read_event(principal, rid, "household_score", household_ref, version)
+    )
+    return Response(body, media_type="application/json")
+
+
+def quick_score(
+    service: Service, principal: Principal, household_ref: str
+) -> tuple[str, bytes] | None:
+    """``(model version, JSON bytes)`` of an on-demand score answerable from memory now (the
+    household located in memory and inside the caller's area, the champion's matrix of the
+    loaded snapshot built: well under a millisecond, on the event loop, no thread hop), or None
+    for anything else: the route then takes the full path and gives its answers (403, 404,
+    409, a snapshot read) (:mod:`serving.api.prepared` uses it too)."""
+    if not principal.may("read"):
+        return None
+    row = service.locate(household_ref) or service.cached_household_row(household_ref)
+    if row is None or not principal.sees_household(row["township_code"], row["village_code"]):
+        return None
+    ref = service.watcher.current()  # one model reference for the whole response
+    snap = service.snapshots.loaded(row["as_of"])
+    if ref is None or snap is None:
+        return None
+    live = service.snapshots.cached(ref, row["as_of"], household_ref)
+    if live is None and service.snapshots.ready(ref, snap):
+        live = service.snapshots.explain(ref, snap, household_ref)
+    return None if live is None else (ref.version, _score_json(household_ref, snap, live))
+
+
+def _score_json(household_ref: str, snap: Any, live: dict[str, Any]) -> bytes:
     body = OnDemandScore(
         household_ref=household_ref, as_of=snap.as_of, snapshot_id=snap.snapshot_id,
         model_version=live["model_version"], score=live["score"], raw_score=live["raw_score"],
         band=live["band"], explanation=_explanation(live),
     )  # fmt: skip
-    await audit_async(service, _read(principal, rid, "household_score", household_ref, ref.version))
-    # built and validated above: sent as JSON without FastAPI validating it a second time
-    return Response(body.model_dump_json(), media_type="application/json")
+    # built and validated here: sent as JSON without FastAPI validating it a second time
+    return body.model_dump_json().encode("utf-8")
 
 
 def _score_now(service: Service, ref: ModelRef, row: dict[str, Any]) -> tuple[Any, dict]:
@@ -214,10 +245,11 @@ def household_history(
     require(principal, "read")
     household_in_area(conn, principal, household_ref)
     items = [history_item(r) for r in score_history(conn, household_ref)]
-    audit_now(service, _read(principal, rid, "household_history", household_ref, None))
+    audit_now(service, read_event(principal, rid, "household_history", household_ref, None))
     return ScoreHistory(household_ref=household_ref, items=items)
 
 
-def _read(principal: Principal, rid: str, resource: str, hid: str, version: str | None):
+def read_event(principal: Principal, rid: str, resource: str, hid: str, version: str | None):
+    """The audit row of one read of a household's data."""
     detail = {"model_version": version} if version else None
     return event(principal, rid, "read", resource, household_id=hid, detail=detail)

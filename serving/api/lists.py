@@ -26,7 +26,7 @@ from serving.api.schemas import JURISDICTION, VisitList
 from serving.batch.priority import PURPOSE
 from serving.runtime.auth import Principal
 from serving.runtime.service import Service
-from serving.store.db import ScoreRun
+from serving.store.db import AuditEvent, ScoreRun
 from serving.store.queries import eligibility_rows, jurisdiction_exists, list_rows
 from serving.store.tables import list_entries
 
@@ -86,13 +86,34 @@ async def visit_list(
         capacity = min(capacity, service.options.max_capacity)
     gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
     body = await cached_list(service, run, jurisdiction_code, capacity, principal, gzip_ok)
-    await audit_async(
-        service,
-        event(principal, rid, "read", "list", jurisdiction_code=jurisdiction_code,
-              detail={"run_id": run.run_id, "capacity": capacity}),
-    )  # fmt: skip
-    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if gzip_ok else None
+    await audit_async(service, list_read(principal, rid, run, jurisdiction_code, capacity))
+    headers = GZIP_HEADERS if gzip_ok else None
     return Response(body, media_type="application/json", headers=headers)
+
+
+GZIP_HEADERS = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+"""The headers of a gzipped list (beside its length and type)."""
+
+
+def list_read(
+    principal: Principal, rid: str, run: ScoreRun, code: str, capacity: int | None
+) -> AuditEvent:
+    """The audit row of one list read."""
+    return event(principal, rid, "read", "list", jurisdiction_code=code,
+                 detail={"run_id": run.run_id, "capacity": capacity})  # fmt: skip
+
+
+def prepared_list(
+    service: Service, principal: Principal, code: str, gzip_ok: bool
+) -> tuple[ScoreRun, bytes] | None:
+    """The run and the prepared bytes of a full list (no ``capacity``) that this caller may read
+    now, without waiting or building; None for anything else (no run, not prepared yet, a role
+    or area the route refuses): the route then decides (:mod:`serving.api.prepared`)."""
+    run = service.run()
+    if run is None or not principal.may("read") or not principal.sees_jurisdiction(code):
+        return None
+    body = service.lists.get((run.run_id, code, None, principal.identified, gzip_ok))
+    return None if body is None else (run, body)
 
 
 async def cached_list(

@@ -125,18 +125,22 @@ def install(app: FastAPI) -> None:
     async def _user_error(request: Request, exc: OutreachError):
         return problem(request, 400, str(exc))
 
-    @app.exception_handler(AuditWriteError)
-    async def _audit_down(request: Request, exc: AuditWriteError):
+    async def _unavailable(request: Request, exc: Exception):
+        return unavailable(request, exc)
+
+    for kind in (AuditWriteError, *UNAVAILABLE):
+        app.add_exception_handler(kind, _unavailable)
+
+
+def unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The 503 of an audit row that cannot be written (:class:`AuditWriteError`) or a database
+    that cannot answer (:data:`UNAVAILABLE`: locked, unreachable or too slow; a bounded wait,
+    then 503, never a hang or a 500)."""
+    if isinstance(exc, AuditWriteError):
         return problem(request, 503, "the audit log cannot be written; nothing was served")
-
-    async def _db_down(request: Request, exc: Exception):
-        # locked, unreachable or too slow: a bounded wait, then 503 (never a hang or a 500)
-        log.warning("database unavailable (%s) on %s", type(exc).__name__, _route(request))
-        return problem(request, 503, "the database is unavailable; try again shortly",
-                       {"Retry-After": "5"})  # fmt: skip
-
-    for kind in UNAVAILABLE:
-        app.add_exception_handler(kind, _db_down)
+    log.warning("database unavailable (%s) on %s", type(exc).__name__, _route(request))
+    return problem(request, 503, "the database is unavailable; try again shortly",
+                   {"Retry-After": "5"})  # fmt: skip
 
 
 DENIED = {401: "token", 403: "role", 404: "not_found", 429: "rate_limited"}

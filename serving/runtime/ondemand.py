@@ -2,14 +2,16 @@
 
 Batch scoring stores explanations and traces only for listed households; anyone else's are
 computed here from the run's snapshot row with the same functions
-(:func:`training.explain.explanation_record` through :func:`training.explain.explain_row`,
+(:func:`training.explain.explanation_record`, with the contributions and raw score that
+:func:`training.explain.explain_row` gets from ``Booster.predict``, here through LightGBM's
+single-row fast path: :class:`~serving.runtime.onerow.OneRowPredictor`, identical numbers),
 :func:`features.eligibility.engine.evaluate`,
 :func:`features.eligibility.trace.household_trace`, :func:`serving.batch.frame.band`).
 
 :class:`SnapshotStore` keeps the latest snapshot in memory, indexed by household, and its model
-matrix for the model version in use as the float array LightGBM reads (built once per version,
-so one request costs two one-row ``predict`` calls and the reason phrases: well under a
-millisecond, where a pandas row costs ~5 ms of conversion).
+matrix for the model version in use as the float array LightGBM reads, with a one-row predictor
+of that version (built once per version, so one request costs two one-row C calls and the reason
+phrases: well under a millisecond, where a pandas row costs ~5 ms of conversion).
 Explanations are cached per (model version, snapshot, household): they are deterministic.
 """
 
@@ -31,7 +33,8 @@ from features.vectors.build import read_snapshot_metadata, snapshot_path
 from policies.parameters import ParameterSet
 from serving.batch.frame import REASONS_K, band, programs_summary
 from serving.runtime.modelswap import ModelRef
-from training.explain import UNITS, explain_row, numeric_matrix
+from serving.runtime.onerow import OneRowPredictor
+from training.explain import BIAS, UNITS, explanation_record, numeric_matrix
 
 
 class SnapshotUnavailable(LookupError):
@@ -63,6 +66,7 @@ class _Matrix:
     names: list[str]
     array: np.ndarray  # training.explain.numeric_matrix of the model matrix
     values: dict[str, np.ndarray]  # snapshot columns (object) rendered in reason phrases
+    predictor: OneRowPredictor  # the version's booster, set up for one-row calls
 
 
 class SnapshotStore:
@@ -122,7 +126,8 @@ class SnapshotStore:
         names = [str(c) for c in X.columns]
         shown = [n for n in names if n in snap.frame.columns]
         values = {n: snap.frame[n].to_numpy(dtype=object) for n in shown}
-        m = _Matrix(ref.version, snap.snapshot_id, names, numeric_matrix(X), values)
+        m = _Matrix(ref.version, snap.snapshot_id, names, numeric_matrix(X), values,
+                    OneRowPredictor(ref.model.booster, len(names)))  # fmt: skip
         with self._lock:
             self._matrix = m
         return m
@@ -167,9 +172,9 @@ class SnapshotStore:
         if i is None:
             return None
         m = self._model_matrix(ref, snap)
-        values = {n: col[i] for n, col in m.values.items()}
-        e = explain_row(ref.model.booster, m.names, m.array[i : i + 1], household_id, values,
-                        k=REASONS_K)  # fmt: skip
+        contrib, raw = m.predictor.contrib_and_raw(m.array[i])
+        e = explanation_record(household_id, [*m.names, BIAS], contrib, raw,
+                               _RowValues(m.values, i), k=REASONS_K)  # fmt: skip
         p = float(ref.model.calibrator.predict(np.array([e["raw_score"]]))[0])
         out = {
             "model_version": ref.version,
@@ -186,6 +191,20 @@ class SnapshotStore:
                 while len(self._explained) > self.cache_size:
                     self._explained.popitem(last=False)
         return out
+
+
+class _RowValues:
+    """One row's values, read only for the features that become reason candidates (a few of
+    the ~60 columns), instead of a dict of every column per request."""
+
+    __slots__ = ("_columns", "_i")
+
+    def __init__(self, columns: dict[str, np.ndarray], i: int) -> None:
+        self._columns, self._i = columns, i
+
+    def get(self, name: str, default: Any = None) -> Any:
+        col = self._columns.get(name)
+        return default if col is None else col[self._i]
 
 
 def eligibility_of(

@@ -68,6 +68,10 @@ class ServiceOptions(BaseModel):
     denied_rows_per_minute: int = Field(
         20, ge=1, description="denied rows per caller a minute; the rest are counted in one row"
     )
+    prepared_reads: bool = Field(
+        True, description="answer prepared lists and in-memory scores without the framework's "
+        "per-request machinery (serving.api.prepared; the same checks, bytes and audit rows)",
+    )  # fmt: skip
     audit_wait_linger: float = Field(
         0.001, ge=0, le=0.05,
         description="seconds an audited read's row may wait for other rows before its group "

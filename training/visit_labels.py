@@ -29,9 +29,11 @@ household and as-of date that had a visit:
 
 **Point-in-time.** Only visits known by the cutoff (knowledge time
 :func:`features.vectors.sources.known_date`, link evidence by then) count, and an as-of date is
-used only when its month and the p99 reporting delay of visits end by the cutoff
+used only when its month, plus the p99 lateness of visits (days past the end of its month
+before a visit was known: 0 for a visit delivered with its month's extract), ends by the cutoff
 (:func:`complete_dates`): a month still open could yet receive visits, and "not visited" would
-be wrong. A visit recorded after a model's cutoff never trains it.
+be wrong. So a model trained on the extract of month *m* learns from the visits of *m*; a visit
+recorded after a model's cutoff never trains it.
 
 Households are found through the links of the visit's record (the subject is the household
 head) and the membership **at t** (:func:`features.linkage.households.membership_as_of`).
@@ -71,7 +73,7 @@ VISIT_LABEL_DEFINITION = (
     "in the month after t (an Outreach list visit first, else the world's first visit that found "
     "the household); not-found visits are no label. Each row carries its channel (ranked, "
     "exploration, triggered, routine) and the list entry's logged selection probability; only "
-    "visits known by the cutoff count, and only months complete by then (with the p99 delay)."
+    "visits known by the cutoff count, and only months complete by then (with the p99 lateness)."
 )
 
 
@@ -89,11 +91,13 @@ def _visits_sql(cutoff: date) -> str:
     """
 
 
-def visit_delay_p99(con: duckdb.DuckDBPyConnection, cutoff: date) -> int:
-    """The 99th percentile (whole days, rounded up) of a visit's knowledge time minus its date,
-    over the visits known by ``cutoff``; 0 when there is none."""
+def visit_lateness_p99(con: duckdb.DuckDBPyConnection, cutoff: date) -> int:
+    """The 99th percentile (whole days, rounded up) of how long after the end of its month a
+    visit became known (0 for one delivered with its month's extract), over the visits known
+    by ``cutoff``; 0 when there is none."""
     rows = con.execute(
-        f"SELECT date_diff('day', event_date, known_date) FROM ({_visits_sql(cutoff)})"
+        "SELECT greatest(date_diff('day', last_day(event_date), known_date), 0) "
+        f"FROM ({_visits_sql(cutoff)})"
     ).fetchall()
     if not rows:
         return 0
@@ -101,7 +105,8 @@ def visit_delay_p99(con: duckdb.DuckDBPyConnection, cutoff: date) -> int:
 
 
 def complete_dates(dates: Iterable[date], cutoff: date, delay_days: int) -> list[date]:
-    """The as-of dates whose next month, plus ``delay_days``, ends by ``cutoff`` (sorted).
+    """The as-of dates whose next month, plus ``delay_days`` (the p99 lateness,
+    :func:`visit_lateness_p99`), ends by ``cutoff`` (sorted).
 
     Example:
         >>> complete_dates([date(2026, 1, 31), date(2026, 2, 28)], date(2026, 3, 31), 10)
@@ -184,10 +189,10 @@ def visit_labels(
 
     Returns:
         :data:`VISIT_LABEL_COLUMNS`, ``as_of`` as ``datetime.date``; ``frame.attrs`` holds
-        ``cutoff``, ``delay_days`` and the ``dates`` used.
+        ``cutoff``, ``delay_days`` (the p99 lateness) and the ``dates`` used.
     """
     cutoff = cutoff or label_cutoff(con)
-    delay = visit_delay_p99(con, cutoff)
+    delay = visit_lateness_p99(con, cutoff)
     dates = complete_dates(as_of_dates, cutoff, delay)
     sql = _visits_sql(cutoff)
     parts = []

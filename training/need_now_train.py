@@ -6,7 +6,8 @@ policy of the twin calls on its own schedule:
 1. the snapshots (default: every one), the label cutoff of the warehouse (opened read-only), the
    visit-outcome labels of the complete months (:func:`training.visit_labels.visit_labels`);
 2. the label population of those months (:func:`training.labels.label_population`), each row
-   marked with whether the world visited it the month after;
+   marked with whether the world visited it the month after (the world's propensity learns only
+   from the months complete for the world's late deliveries too);
 3. a temporal split: the last ``valid_months`` complete months validate (early stopping and
    calibration on exploration outcomes), the months before train;
 4. the weighted model and, for comparison, the naive one (same rows, no weights)
@@ -66,7 +67,9 @@ def _frames(settings: Settings, dates: list[date]) -> tuple[pd.DataFrame, dict[s
         cutoff = label_cutoff(con)
         labels = visit_labels(con, dates, cutoff)
     used = labels.attrs["dates"]
-    info = {"cutoff": cutoff, "lateness_p99_days": labels.attrs["delay_days"], "months": used}
+    info = {"cutoff": cutoff, "months": used, "world_months": labels.attrs["world_dates"],
+            "lateness_p99_days": {"world": labels.attrs["delay_days"],
+                                  "lists": labels.attrs["list_delay_days"]}}  # fmt: skip
     if not used:
         return pd.DataFrame(), info
     frame = load_snapshots(settings.snapshots_dir, used)
@@ -108,7 +111,9 @@ def train_need_now(
     labelled = frame["labelled"]
     if not labelled[~in_valid].any() or frame.loc[labelled, "label"].nunique() < 2:
         raise ConfigError("no visit outcome with both findings to learn from in these months")
-    population = frame.loc[~in_valid]
+    population = frame.loc[~in_valid & frame["as_of"].isin(set(info["world_months"]))]
+    if population.empty:
+        raise ConfigError("no training month is complete for the world's visits yet")
     train, valid = frame.loc[labelled & ~in_valid], frame.loc[labelled & in_valid]
     p = {"seed": settings.model.seed, **(params or {})}
     fits = {
@@ -122,6 +127,7 @@ def train_need_now(
         "label": VISIT_LABEL_DEFINITION,
         "cutoff": info["cutoff"].isoformat(),
         "lateness_p99_days": info["lateness_p99_days"],
+        "world_months": [d.isoformat() for d in info["world_months"]],
         "train_months": [d.isoformat() for d in train_months],
         "valid_months": sorted(d.isoformat() for d in valid_set),
         "labels_by_channel": frame.loc[labelled].groupby("channel")["label"]

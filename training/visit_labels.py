@@ -32,8 +32,12 @@ household and as-of date that had a visit:
 used only when its month, plus the p99 lateness of visits (days past the end of its month
 before a visit was known: 0 for a visit delivered with its month's extract), ends by the cutoff
 (:func:`complete_dates`): a month still open could yet receive visits, and "not visited" would
-be wrong. So a model trained on the extract of month *m* learns from the visits of *m*; a visit
-recorded after a model's cutoff never trains it.
+be wrong. The lateness is taken per source: our list visits come back with their month's
+export (lateness 0), the world's visits may come a month late (the county's ``delay`` defect),
+so a month complete for the lists but not yet for the world keeps its list visits only
+(``world_dates`` in ``frame.attrs`` lists the months complete for both: only those may teach
+the world's propensity). A model trained on the extract of month *m* learns from the list
+visits of *m*; a visit recorded after a model's cutoff never trains it.
 
 Households are found through the links of the visit's record (the subject is the household
 head) and the membership **at t** (:func:`features.linkage.households.membership_as_of`).
@@ -91,13 +95,19 @@ def _visits_sql(cutoff: date) -> str:
     """
 
 
-def visit_lateness_p99(con: duckdb.DuckDBPyConnection, cutoff: date) -> int:
+def visit_lateness_p99(
+    con: duckdb.DuckDBPyConnection, cutoff: date, listed: bool | None = None
+) -> int:
     """The 99th percentile (whole days, rounded up) of how long after the end of its month a
     visit became known (0 for one delivered with its month's extract), over the visits known
-    by ``cutoff``; 0 when there is none."""
+    by ``cutoff`` (``listed``: only list visits, True, or only the world's, False); 0 when
+    there is none."""
+    where = (
+        "" if listed is None else f"WHERE ({'' if listed else 'NOT '}trigger = '{LIST_TRIGGER}')"
+    )
     rows = con.execute(
         "SELECT greatest(date_diff('day', last_day(event_date), known_date), 0) "
-        f"FROM ({_visits_sql(cutoff)})"
+        f"FROM ({_visits_sql(cutoff)}) {where}"
     ).fetchall()
     if not rows:
         return 0
@@ -189,14 +199,18 @@ def visit_labels(
 
     Returns:
         :data:`VISIT_LABEL_COLUMNS`, ``as_of`` as ``datetime.date``; ``frame.attrs`` holds
-        ``cutoff``, ``delay_days`` (the p99 lateness) and the ``dates`` used.
+        ``cutoff``, ``delay_days`` and ``list_delay_days`` (the p99 lateness of the world's and
+        of the list visits), the ``dates`` used and the ``world_dates`` among them.
     """
     cutoff = cutoff or label_cutoff(con)
-    delay = visit_lateness_p99(con, cutoff)
-    dates = complete_dates(as_of_dates, cutoff, delay)
+    delay = visit_lateness_p99(con, cutoff, listed=False)
+    list_delay = visit_lateness_p99(con, cutoff, listed=True)
+    world_dates = complete_dates(as_of_dates, cutoff, delay)
+    dates = sorted(set(world_dates) | set(complete_dates(as_of_dates, cutoff, list_delay)))
     sql = _visits_sql(cutoff)
     parts = []
     for t in dates:
+        only_lists = "" if t in world_dates else f"AND v.trigger = '{LIST_TRIGGER}'"
         members = membership_as_of(con, t, suffix=f"vis{t:%Y%m%d}")
         try:
             parts.append(
@@ -208,7 +222,7 @@ def visit_labels(
                     FROM ({sql}) v
                     JOIN (SELECT DISTINCT person_id, household_id FROM {members}) m
                       ON m.person_id = v.person_id
-                    WHERE v.as_of = {date_literal(t)}
+                    WHERE v.as_of = {date_literal(t)} {only_lists}
                     """
                 ).df()
             )
@@ -218,5 +232,6 @@ def visit_labels(
     if not visits.empty:
         visits["as_of"] = [pd.Timestamp(d).date() for d in visits["as_of"]]
     out = assemble_labels(visits)
-    out.attrs.update(cutoff=cutoff, delay_days=delay, dates=dates)
+    out.attrs.update(cutoff=cutoff, delay_days=delay, list_delay_days=list_delay, dates=dates,
+                     world_dates=world_dates)  # fmt: skip
     return out

@@ -114,15 +114,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=8)
     args = parser.parse_args()
-    print("seed  corrected  naive  | exploration AUC corrected / naive, ECE corrected")
+    print("seed | Spearman in G: corrected, naive | exploration AUC: corrected, naive | "
+          "ECE: corrected, naive | slope corrected")  # fmt: skip
     for seed in range(args.seeds):
         frame, fresh = county(seed, 8, 10_000), county(100 + seed, 3, 10_000)
         seen = fresh.loc[fresh["labelled"].fillna(False).astype(bool)]
         w, n = fit(frame, True), fit(frame, False)
         cw, cn = exploration_check(w.model, seen), exploration_check(n.model, seen)
-        print(f"{seed:4d}  {within_group(w, fresh):9.3f}  {within_group(n, fresh):5.3f}  | "
-              f"{cw['roc_auc']:.3f} / {cn['roc_auc']:.3f}, {cw['ece']:.3f}")  # fmt: skip
-
+        print(f"{seed} | {within_group(w, fresh):.3f}, {within_group(n, fresh):.3f} | "
+              f"{cw['roc_auc']:.3f}, {cn['roc_auc']:.3f} | {cw['ece']:.3f}, {cn['ece']:.3f} | "
+              f"{cw['calibration_slope']:.2f}")  # fmt: skip
 
 if __name__ == "__main__":
     main()

@@ -76,6 +76,8 @@ def con() -> duckdb.DuckDBPyConnection:
     _visit(con, "V4", "p4", "outreach_list", "in_need", feb, feb, explore=False, prob=1.0)
     _visit(con, "V5", "p4", "unemployment", "not_in_need", date(2026, 2, 3), date(2026, 2, 3))
     _visit(con, "V6", "p1", "monitoring", "not_in_need", date(2026, 3, 5), date(2026, 3, 6))
+    _visit(con, "V8", "p2", "outreach_list", "in_need", date(2026, 3, 9), date(2026, 3, 9),
+           explore=False, prob=1.0)  # fmt: skip
     # recorded after the cutoff (delivered with April's extract): unknown at the cutoff
     _visit(con, "V7", "p5", "disability", "in_need", date(2026, 2, 25), date(2026, 4, 2),
            extract=date(2026, 4, 30))  # fmt: skip
@@ -106,13 +108,18 @@ def test_a_visit_recorded_after_the_cutoff_never_labels_an_earlier_model(con):
     before = _by_household(visit_labels(con, [JAN], cutoff=CUTOFF))
     assert "HE" not in before
     both = visit_labels(con, [JAN, FEB], cutoff=CUTOFF)
-    assert both.attrs["dates"] == [JAN, FEB]  # every visit known came with its month's extract
-    assert _by_household(both.loc[both["as_of"] == FEB])["HA"].channel == "routine"
+    assert both.attrs["dates"] == both.attrs["world_dates"] == [JAN, FEB]  # all on time
+    feb = _by_household(both.loc[both["as_of"] == FEB])
+    assert (feb["HA"].channel, feb["HB"].channel) == ("routine", "ranked")
     later = visit_labels(con, [JAN, FEB], cutoff=date(2026, 4, 30))
     after = _by_household(later.loc[later["as_of"] == JAN])
     assert after["HE"].channel == "triggered" and after["HE"].label == 1.0
-    # one late visit among seven: the p99 lateness (two months) now holds February back
-    assert later.attrs["dates"] == [JAN] and later.attrs["delay_days"] > 30
+    # one late world visit: the world's p99 lateness (two months) holds February back for the
+    # world, not for the lists (their visits come with their month's export)
+    assert later.attrs["delay_days"] > 30 and later.attrs["list_delay_days"] == 0
+    assert later.attrs["world_dates"] == [JAN] and later.attrs["dates"] == [JAN, FEB]
+    feb = _by_household(later.loc[later["as_of"] == FEB])
+    assert set(feb) == {"HB"} and feb["HB"].channel == "ranked"  # HA's routine visit waits
 
 
 def test_a_link_made_after_the_cutoff_does_not_count():

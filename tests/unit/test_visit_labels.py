@@ -132,3 +132,18 @@ def test_a_link_made_after_the_cutoff_does_not_count():
 def test_complete_dates_need_the_next_month_and_the_lateness():
     assert complete_dates([FEB, JAN], CUTOFF, 0) == [JAN, FEB]
     assert complete_dates([FEB, JAN], CUTOFF, 1) == [JAN]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--need-now", "--table", "x.csv"], "--need-now trains on the snapshots"),
+        (["--need-now"], "no warehouse at"),
+    ],
+)
+def test_bad_need_now_input_is_one_line(tmp_path, capsys, args, message):
+    from outreach.cli import main
+
+    assert main(["train", *args, "--workspace", str(tmp_path / "ws")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err

@@ -84,12 +84,16 @@ class NeedNowModel:
     META_FILE = "need_now.json"
 
     def __init__(
-        self, model: OutreachModel, sensitivity: float, false_need: float, info: Mapping = ()
+        self,
+        model: OutreachModel,
+        sensitivity: float,
+        false_need: float,
+        info: Mapping[str, Any] | None = None,
     ) -> None:
         self.model = model
         self.sensitivity = sensitivity
         self.false_need = false_need
-        self.info = dict(info)
+        self.info = dict(info or {})
 
     def predict_report(self, frame: pd.DataFrame) -> np.ndarray:
         """P(a visit would report need | vector): calibrated on observed outcomes."""

@@ -125,5 +125,6 @@ def main() -> None:
               f"{cw['roc_auc']:.3f}, {cn['roc_auc']:.3f} | {cw['ece']:.3f}, {cn['ece']:.3f} | "
               f"{cw['calibration_slope']:.2f}")  # fmt: skip
 
+
 if __name__ == "__main__":
     main()

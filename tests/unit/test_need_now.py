@@ -60,8 +60,8 @@ def test_exploration_outcomes_check_the_report_probability(county):
         _fit(frame, weighted=False).model, fresh.loc[fresh["labelled"].fillna(False).astype(bool)]
     )
     assert check["rows"] >= 250 and check["roc_auc"] > 0.7, check
-    # 283 outcomes in 10 bins (sampling noise alone ~0.04); one Platt map over G and the rest
-    # cannot undo the compression of G's scores (slope > 1 on most seeds: docs/model.md)
+    # 283 outcomes in 10 bins (sampling noise alone ~0.04), and Platt on ~47 exploration
+    # outcomes is noisy: ECE 0.086-0.133, slope 0.55-2.53 over 8 seeds (docs/model.md)
     assert check["ece"] < 0.15, check
     assert check["roc_auc"] > naive["roc_auc"] + 0.1, (check, naive)
 

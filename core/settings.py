@@ -91,6 +91,9 @@ class NeedNowConfig(BaseModel):
         weight_cap: stabilised weights (mean 1) above this are cut to it.
         min_exploration: exploration outcomes (with both findings among them) needed to
             calibrate on them; with fewer, the weighted validation visits calibrate.
+        propensity_months: the world's visit propensity is fitted on the last this many
+            training months complete for the world's visits (its practice drifts; the recent
+            months describe it best, and the fit stays small).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -100,6 +103,7 @@ class NeedNowConfig(BaseModel):
     propensity_floor: float = Field(0.001, gt=0, le=1)
     weight_cap: float = Field(100.0, ge=1)
     min_exploration: int = Field(50, ge=2)
+    propensity_months: int = Field(12, ge=1)
 
     @model_validator(mode="after")
     def _informative(self) -> NeedNowConfig:

@@ -195,11 +195,25 @@ def fit_need_now(
         "calibrated_on": source,
         "rows": {"train": len(train), "early_stopping": len(stop), "calibration": len(calib)},
         "weights": weight_summary(train[WEIGHT].to_numpy(), train["channel"]),
-        "world_visit_rate": world.rate_,
+        "world_propensity": _propensity_summary(world, population, train),
         "best_iteration": booster.best_iteration,
     }
     model = NeedNowModel(booster, config.visit_sensitivity, config.visit_false_need, report)
     return NeedNowFit(model, world, report)
+
+
+def _propensity_summary(
+    world: WorldPropensity, population: pd.DataFrame, train: pd.DataFrame
+) -> dict[str, Any]:
+    """How well the world's propensity separates visited from not (AUC on the rows it was
+    fitted on) and the median modelled world-visit probability of the training visits by
+    channel (a triggered visit the model thought unlikely weighs like an exploration one)."""
+    y = population["world_visit"].to_numpy(dtype=float)
+    auc = roc_auc(y, world.predict(population)) if 0 < y.sum() < len(y) else None
+    median = train.groupby("channel")["p_world"].median()
+    return {"visit_rate": world.rate_, "auc_fitted_rows": None if auc is None else float(auc),
+            "median_p_world_by_channel": {str(k): float(v) for k, v in median.items()},
+            "rows": int(len(population))}  # fmt: skip
 
 
 def exploration_check(model: NeedNowModel, rows: pd.DataFrame) -> dict[str, Any]:

@@ -6,8 +6,8 @@ policy of the twin calls on its own schedule:
 1. the snapshots (default: every one), the label cutoff of the warehouse (opened read-only), the
    visit-outcome labels of the complete months (:func:`training.visit_labels.visit_labels`);
 2. the label population of those months (:func:`training.labels.label_population`), each row
-   marked with whether the world visited it the month after (the world's propensity learns only
-   from the months complete for the world's late deliveries too);
+   marked with whether the world visited it the month after (the world's propensity learns from
+   the last ``propensity_months`` training months complete for the world's late deliveries too);
 3. a temporal split: the last ``valid_months`` complete months validate (early stopping and
    calibration on exploration outcomes), the months before train;
 4. the weighted model and, for comparison, the naive one (same rows, no weights)
@@ -111,10 +111,17 @@ def train_need_now(
     labelled = frame["labelled"]
     if not labelled[~in_valid].any() or frame.loc[labelled, "label"].nunique() < 2:
         raise ConfigError("no visit outcome with both findings to learn from in these months")
-    population = frame.loc[~in_valid & frame["as_of"].isin(set(info["world_months"]))]
+    world_months = [d for d in info["world_months"] if d not in valid_set]
+    world_months = world_months[-settings.need_now.propensity_months :]
+    population = frame.loc[frame["as_of"].isin(set(world_months))]
     if population.empty:
         raise ConfigError("no training month is complete for the world's visits yet")
     train, valid = frame.loc[labelled & ~in_valid], frame.loc[labelled & in_valid]
+    by_channel = (
+        frame.loc[labelled].groupby("channel")["label"].agg(["size", "mean"])
+        .rename(columns={"size": "rows", "mean": "in_need_rate"}).to_dict(orient="index")
+    )  # fmt: skip
+    del frame, labelled, in_valid  # the unlabelled rows of other months are needed no more
     p = {"seed": settings.model.seed, **(params or {})}
     fits = {
         name: fit_need_now(population, train, valid, settings.need_now, weighted=w, params=p)
@@ -128,11 +135,10 @@ def train_need_now(
         "cutoff": info["cutoff"].isoformat(),
         "lateness_p99_days": info["lateness_p99_days"],
         "world_months": [d.isoformat() for d in info["world_months"]],
+        "propensity_months": [d.isoformat() for d in world_months],
         "train_months": [d.isoformat() for d in train_months],
         "valid_months": sorted(d.isoformat() for d in valid_set),
-        "labels_by_channel": frame.loc[labelled].groupby("channel")["label"]
-        .agg(["size", "mean"]).rename(columns={"size": "rows", "mean": "in_need_rate"})
-        .to_dict(orient="index"),
+        "labels_by_channel": by_channel,
         "fits": {name: f.report for name, f in fits.items()},
         "checks": {name: exploration_check(f.model, held_out) for name, f in fits.items()},
         "config": settings.need_now.model_dump(),

@@ -174,6 +174,7 @@ def fit_need_now(
     weighted: bool = True,
     features: Sequence[str] = FEATURES_FOR_MODEL,
     params: Mapping[str, Any] | None = None,
+    world: WorldPropensity | None = None,
 ) -> NeedNowFit:
     """Fit the world propensity on ``population`` and the need-now booster on the visits.
 
@@ -181,10 +182,12 @@ def fit_need_now(
         population: every label-population row of the training dates, with ``world_visit``.
         train, valid: labelled visit rows (vector columns, ``label``, ``channel``,
             ``list_probability``, ``exploration_rate``) of the training and validation dates.
-        weighted: inverse-propensity weighting (False: the naive model).
+        weighted: inverse-propensity weighting of training and early stopping (False: the
+            naive model; it is calibrated the same way, so only the weighting differs).
         params: LightGBM overrides (over :data:`NEED_NOW_PARAMS`).
+        world: a propensity already fitted on ``population`` (default: fit it here).
     """
-    world = WorldPropensity(features, config.propensity_floor).fit(population)
+    world = world or WorldPropensity(features, config.propensity_floor).fit(population)
     train = add_weights(train, world, config, weighted)
     valid = add_weights(valid, world, config, weighted)
     stop, calib, source = _calibration_rows(valid, config)

@@ -41,6 +41,7 @@ from training.labels import label_cutoff, label_population
 from training.need_now import MODEL_VERSION, NeedNowModel, exploration_check, fit_need_now
 from training.pipeline import available_snapshots, load_snapshots, split_validation
 from training.visit_labels import VISIT_LABEL_DEFINITION, visit_labels
+from training.visit_weights import WorldPropensity
 
 NEED_NOW_DIR = "need-now"
 DEFINITION = (
@@ -123,8 +124,11 @@ def train_need_now(
     )  # fmt: skip
     del frame, labelled, in_valid  # the unlabelled rows of other months are needed no more
     p = {"seed": settings.model.seed, **(params or {})}
+    world = WorldPropensity(floor=settings.need_now.propensity_floor).fit(population)
     fits = {
-        name: fit_need_now(population, train, valid, settings.need_now, weighted=w, params=p)
+        name: fit_need_now(
+            population, train, valid, settings.need_now, weighted=w, params=p, world=world
+        )  # fmt: skip
         for name, w in (("weighted", True), ("naive", False))
     }
     held_out = split_validation(valid.loc[valid["channel"] == "exploration"])[0]

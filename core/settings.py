@@ -21,6 +21,7 @@ Nothing here runs on import, and this module imports nothing of ours but :mod:`c
 | ``retention.*`` | | ``[retention]`` |
 | ``model.*`` | | ``[model]`` |
 | ``scoring.*`` | | ``[scoring]`` |
+| ``need_now.*`` | | ``[need_now]`` |
 
 Example:
     >>> s = load_settings(Path("/tmp/ws"), environ={})
@@ -39,7 +40,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from core.errors import ConfigError
 
@@ -66,6 +75,41 @@ class ModelConfig(BaseModel):
 
     seed: int = 20240601
     capacities: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10)
+
+
+class NeedNowConfig(BaseModel):
+    """How the need-now model learns from visit outcomes (``[need_now]`` in ``outreach.toml``;
+    :mod:`training.need_now`).
+
+    Attributes:
+        visit_sensitivity: P(a visit reports need | the household is in need and was found).
+        visit_false_need: P(a visit reports need | the household is not in need and was found).
+            Both describe the visit protocol (in a county: measured by re-visit audits); the
+            defaults are the simulated county's (0.85 and 4 %). They turn the calibrated
+            probability that a visit reports need into the probability of need.
+        propensity_floor: inclusion probabilities below this are raised to it before weighting.
+        weight_cap: stabilised weights (mean 1) above this are cut to it.
+        min_exploration: exploration outcomes (with both findings among them) needed to
+            calibrate on them; with fewer, the weighted validation visits calibrate.
+        propensity_months: the world's visit propensity is fitted on the last this many
+            training months complete for the world's visits (its practice drifts; the recent
+            months describe it best, and the fit stays small).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    visit_sensitivity: float = Field(0.85, gt=0, le=1)
+    visit_false_need: float = Field(0.04, ge=0, lt=1)
+    propensity_floor: float = Field(0.001, gt=0, le=1)
+    weight_cap: float = Field(100.0, ge=1)
+    min_exploration: int = Field(50, ge=2)
+    propensity_months: int = Field(12, ge=1)
+
+    @model_validator(mode="after")
+    def _informative(self) -> NeedNowConfig:
+        if self.visit_false_need >= self.visit_sensitivity:
+            raise ValueError("visit_false_need must be below visit_sensitivity")
+        return self
 
 
 class ScoringConfig(BaseModel):
@@ -182,6 +226,7 @@ class Settings(BaseModel):
             scraper's); without it ``/metrics`` answers only direct loopback callers.
         model: the model configuration.
         scoring: the scoring configuration.
+        need_now: the need-now model's configuration (visit noise, weighting).
         truth_dir: where the pipeline may read the simulator's truth (evaluation only):
             ``"auto"`` (``<raw>/truth`` when it exists), a folder, or ``None`` (``"off"``: never).
             Every truth read asks :func:`core.truth.truth_dir_for`.
@@ -200,6 +245,7 @@ class Settings(BaseModel):
     metrics_token: SecretStr | None = Field(None, min_length=32)
     model: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()
+    need_now: NeedNowConfig = NeedNowConfig()
     truth_dir: Path | Literal["auto"] | None = "auto"
 
     @field_validator("truth_dir", mode="before")
@@ -306,7 +352,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not a TOML file ({' '.join(str(exc).split())})") from None
     allowed = {"db_url", "mlflow_uri", "params_dir", "model", "scoring", "truth_dir",
-               "service", "retention"}  # fmt: skip
+               "service", "retention", "need_now"}  # fmt: skip
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ConfigError(f"{path}: unknown setting {unknown[0]!r} (known: {sorted(allowed)})")

@@ -134,10 +134,13 @@ class Calibrator:
             raise ValueError(f"unknown calibration {method!r} ({', '.join(CALIBRATION_METHODS)})")
         self.method = method
 
-    def fit(self, raw: np.ndarray, y: np.ndarray) -> Calibrator:
+    def fit(
+        self, raw: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> Calibrator:
+        """Fit on raw scores and 0/1 labels, each row weighted by ``sample_weight`` if given."""
         raw, y = np.asarray(raw, float), np.asarray(y, float)
         if self.method == "platt":
-            lr = LogisticRegression(C=1e6, max_iter=1000).fit(raw[:, None], y)
+            lr = LogisticRegression(C=1e6, max_iter=1000).fit(raw[:, None], y, sample_weight)
             self.a_, self.b_ = float(lr.coef_[0, 0]), float(lr.intercept_[0])
             if self.a_ < MIN_PLATT_SLOPE:
                 # a held-out set too small to show the signal must not reverse the ranking:
@@ -146,7 +149,8 @@ class Calibrator:
                 self.a_ = MIN_PLATT_SLOPE
                 self.b_ = float(np.log(rate / (1 - rate)) - MIN_PLATT_SLOPE * np.median(raw))
         else:
-            iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y)
+            iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+            iso.fit(raw, y, sample_weight=sample_weight)
             self.x_ = [float(v) for v in iso.X_thresholds_]
             self.y_ = [float(v) for v in iso.y_thresholds_]
         return self
@@ -260,12 +264,19 @@ def train_booster(
     categorical: Sequence[str] = (),
     num_boost_round: int = NUM_BOOST_ROUND,
     early_stopping_rounds: int = EARLY_STOPPING_ROUNDS,
+    weights: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[lgb.Booster, int]:
     """LightGBM with early stopping on the validation set; returns the booster cut to exactly
-    its best trees (so predictions and SHAP need no ``num_iteration``) and that tree count."""
+    its best trees (so predictions and SHAP need no ``num_iteration``) and that tree count.
+    ``weights``: (train, valid) row weights (the loss and the early-stopping metric use them)."""
     cat_cols = list(categorical) or "auto"
-    dtrain = lgb.Dataset(X_train, y_train, categorical_feature=cat_cols, free_raw_data=False)
-    dvalid = lgb.Dataset(X_valid, y_valid, reference=dtrain, categorical_feature=cat_cols)
+    w_train, w_valid = weights if weights is not None else (None, None)
+    dtrain = lgb.Dataset(
+        X_train, y_train, weight=w_train, categorical_feature=cat_cols, free_raw_data=False
+    )
+    dvalid = lgb.Dataset(
+        X_valid, y_valid, weight=w_valid, reference=dtrain, categorical_feature=cat_cols
+    )
     booster = lgb.train(
         dict(params),
         dtrain,
@@ -291,9 +302,12 @@ def fit_lightgbm(
     num_boost_round: int = NUM_BOOST_ROUND,
     early_stopping_rounds: int = EARLY_STOPPING_ROUNDS,
     calibrate_on: pd.DataFrame | None = None,
+    weight_col: str | None = None,
 ) -> OutreachModel:
     """Train on ``train``, stop early on ``valid`` (log-loss), calibrate on ``calibrate_on``
     (default ``valid``; the pipeline passes rows early stopping did not see).
+    With ``weight_col``, that column of each frame weights its rows in the loss, the
+    early-stopping metric and the calibration (the need-now model's inverse-propensity weights).
 
     Args:
         train, valid: rows with the feature columns and a 0/1 ``label_col``.
@@ -308,14 +322,22 @@ def fit_lightgbm(
     X_valid = model_matrix(valid, features, cats)
     y_train = train[label_col].to_numpy(dtype=float)
     y_valid = valid[label_col].to_numpy(dtype=float)
+
+    def w(frame: pd.DataFrame) -> np.ndarray | None:
+        return None if weight_col is None else frame[weight_col].to_numpy(dtype=float)
+
+    weights = None if weight_col is None else (w(train), w(valid))
     booster, best = train_booster(
-        X_train, y_train, X_valid, y_valid, p, list(cats), num_boost_round, early_stopping_rounds
-    )
+        X_train, y_train, X_valid, y_valid, p, list(cats), num_boost_round,
+        early_stopping_rounds, weights,
+    )  # fmt: skip
+    w_cal = w(valid)
     if calibrate_on is not None:
         X_valid = model_matrix(calibrate_on, features, cats)
         y_valid = calibrate_on[label_col].to_numpy(dtype=float)
+        w_cal = w(calibrate_on)
     raw_valid = booster.predict(X_valid, raw_score=True)
-    calibrator = Calibrator(calibration).fit(raw_valid, y_valid)
+    calibrator = Calibrator(calibration).fit(raw_valid, y_valid, w_cal)
     return OutreachModel(booster, calibrator, features, p, best, FEATURE_SET_VERSION, cats)
 
 

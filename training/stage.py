@@ -4,6 +4,8 @@
   (``outreach train``); :class:`TrainReport`.
 - :func:`run_table`: train and evaluate on any household table; logged, not registered
   (``outreach train --table``); :class:`TableReport`.
+- :func:`run_need_now`: train the need-now model on visit outcomes, selection-corrected
+  (``outreach train --need-now``); the report of :func:`training.need_now_train.train_need_now`.
 - :func:`run_drift`: a snapshot against the champion's reference distributions, with whether
   its outcomes are observable yet (``outreach drift``); :class:`DriftReport`.
 
@@ -32,6 +34,7 @@ from core.settings import Settings
 
 TRAIN = "train"
 TRAIN_TABLE = "train-table"
+TRAIN_NEED_NOW = "train-need-now"
 DRIFT = "drift"
 """Report folder names (``<workspace>/data/reports/<name>/latest.json``)."""
 
@@ -85,6 +88,19 @@ def run(
         raise OutreachError(f"no warehouse at {settings.warehouse_path}; run `outreach ingest`")
     outcome = train_and_register(settings, options.as_of, progress=progress)
     return TrainReport(**outcome.report)
+
+
+def run_need_now(settings: Settings, options: TrainOptions) -> dict[str, Any]:
+    """Train the need-now model and save it under ``<models>/need-now/<cutoff>/``; the report.
+
+    Raises:
+        OutreachError: no warehouse; ConfigError: no usable snapshot or too few months.
+    """
+    from training.need_now_train import train_need_now
+
+    if not settings.warehouse_path.exists():
+        raise OutreachError(f"no warehouse at {settings.warehouse_path}; run `outreach ingest`")
+    return train_need_now(settings, options.as_of).report
 
 
 @dataclass(frozen=True)

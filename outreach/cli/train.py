@@ -75,10 +75,19 @@ def train(
         bool,
         typer.Option("--verbose", help="With --table: list every dropped column, one a line."),
     ] = False,
+    need_now: Annotated[
+        bool,
+        typer.Option(
+            "--need-now",
+            help="Train the need-now model on visit outcomes (selection-corrected) instead; "
+            "saved under models/need-now/<cutoff>, not registered.",
+        ),
+    ] = False,
     workspace: Workspace = None,
 ) -> None:
     """Train the hardship model on the snapshots, evaluate it, log and register it in MLflow
-    (or train and evaluate on any household table with --table)."""
+    (or train and evaluate on any household table with --table, or the need-now model with
+    --need-now)."""
     from training import stage
     from training.table_columns import parse_positive
 
@@ -88,6 +97,8 @@ def train(
     if table is None and table_flags:
         raise ConfigError(f"{', '.join(table_flags)} need --table")
     console = new_console()
+    if need_now and table is not None:
+        raise ConfigError("--need-now trains on the snapshots: it does not take --table")
     if table is not None:
         if as_of or start or end:
             raise ConfigError("--as-of, --from and --to do not apply to --table")
@@ -105,6 +116,14 @@ def train(
         return
     dates = as_of_dates(as_of, start, end) if (as_of or start or end) else None
     options = stage.TrainOptions(tuple(dates) if dates else None)
+    if need_now:
+        with progress_bar(console, "train") as bar:
+            bar.add_task("need-now", total=None)
+            body = stage.run_need_now(settings, options)
+        path = write_report(settings.reports_dir, stage.TRAIN_NEED_NOW, body)
+        _print_need_now(console, body)
+        console.print(f"report: {path}")
+        return
     with progress_bar(console, "train") as bar:
         task = bar.add_task("", total=None)
         report = stage.run(settings, options, progress=lambda m: bar.update(task, description=m))
@@ -136,6 +155,29 @@ def _print_table(console: Console, report: TableReport, name: str, verbose: bool
 
 MAX_NAMES = 3
 """Dropped columns named per reason in the summary line (``--verbose`` names them all)."""
+
+
+def _print_need_now(console: Console, body: dict) -> None:
+    """The need-now run in a few lines: months, rows per channel, the exploration check."""
+    console.print(
+        f"need-now model {body['version']}: cutoff {body['cutoff']}, "
+        f"{len(body['train_months'])} training months, validated on "
+        f"{', '.join(body['valid_months'])}"
+    )
+    t = Table("channel", "visits labelled", "found in need")
+    for channel, row in body["labels_by_channel"].items():
+        t.add_row(channel, f"{row['rows']:,}", f"{row['in_need_rate']:.3f}")
+    console.print(t)
+    checks = Table("model", "exploration rows", "AUC", "ECE", "slope")
+
+    def fmt(v: float | None) -> str:
+        return "-" if v is None else f"{v:.3f}"
+
+    for name, c in body["checks"].items():
+        checks.add_row(name, str(c["rows"]), fmt(c["roc_auc"]), fmt(c["ece"]),
+                       fmt(c["calibration_slope"]))  # fmt: skip
+    console.print(checks)
+    console.print(f"model: {body['model_path']}")
 
 
 def note_lines(notes: list[str], dropped: list[dict], verbose: bool = False) -> list[str]:

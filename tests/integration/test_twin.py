@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -186,3 +187,24 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path, args, message):
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr
+
+
+def test_the_need_now_model_learns_from_the_loops_visits(twin):
+    """The entry point a learning policy will call: the loop's list visits come back as labels
+    with their logged probabilities, and a model is trained on them (never on the truth)."""
+    from core.settings import load_settings
+    from training.need_now_train import train_need_now
+
+    settings = load_settings(twin.world_dir / "model" / "workspace", environ={}, truth_dir="off")
+    result = train_need_now(settings, save=False)
+    report = result.report
+    assert report["labels_by_channel"]["ranked"]["rows"] > 0  # our list visits, exported back
+    assert report["lateness_p99_days"]["lists"] == 0  # so they are not held back a month
+    # January's list visits label the vectors of 2025-12-31, which validate
+    assert "2025-12-31" in report["valid_months"]
+    assert {"routine", "triggered"} <= set(report["fits"]["weighted"]["weights"]["by_channel"])
+    day = report["valid_months"][-1]
+    snapshot = pd.read_parquet(settings.snapshots_dir / day / "features.parquet")
+    order = np.argsort(result.model.predict_report(snapshot), kind="stable")
+    need = result.model.predict_need(snapshot)[order]
+    assert ((need >= 0) & (need <= 1)).all() and (np.diff(need) >= 0).all()  # one ranking

@@ -23,7 +23,13 @@ def prepare(workspace: Path | None, households: int, prefix: str, role: str, hol
     """``(target, temporary folder or None)``: build a county when ``workspace`` is None."""
     from bench_service import build
 
+    from core.files import restrict_new_files
+
+    restrict_new_files()  # the county built here holds personal data, as the CLI's would
     tmp = None
+    if workspace is not None and not (workspace / "data" / "snapshots").is_dir():
+        raise SystemExit(f"{workspace} holds no scored county (no data/snapshots): "
+                         "leave out --workspace to build one")
     if workspace is None:
         tmp = tempfile.mkdtemp(prefix=prefix)
         workspace = Path(tmp) / "ws"

@@ -32,6 +32,7 @@ from serving.runtime.metrics import Metrics
 from serving.runtime.modelswap import ChampionWatcher
 from serving.runtime.ondemand import SnapshotStore
 from serving.store import db
+from serving.store.checkpoint import WalCheckpointer
 from serving.store.db import ScoreRun
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,12 @@ class ServiceOptions(BaseModel):
     prepared_reads: bool = Field(
         True, description="answer prepared lists and in-memory scores without the framework's "
         "per-request machinery (serving.api.prepared; the same checks, bytes and audit rows)",
+    )  # fmt: skip
+    wal_checkpoint_seconds: float = Field(
+        1.0, ge=0, le=60,
+        description="SQLite: seconds between the service's own passive checkpoints of the "
+        "write-ahead log, run beside the commits (serving.store.checkpoint); 0: SQLite's "
+        "automatic checkpoint inside the commit that fills the log",
     )  # fmt: skip
     audit_wait_linger: float = Field(
         0.001, ge=0, le=0.05,
@@ -152,8 +159,13 @@ class Service:
         self.settings = settings
         self._clock = clock or wall_clock
         self.options = options or ServiceOptions()
+        path = db.sqlite_path(settings.service_db_url)
+        every = self.options.wal_checkpoint_seconds
+        self.checkpointer = WalCheckpointer(path, every) if path is not None and every else None
         self.engine = db.make_engine(
-            settings.service_db_url, wait_seconds=self.options.db_wait_seconds
+            settings.service_db_url,
+            wait_seconds=self.options.db_wait_seconds,
+            wal_autocheckpoint=self.checkpointer is None,
         )
         self.audit = AuditWriter(self.engine, wait_linger=self.options.audit_wait_linger)
         self.denials = Denials(self.audit, per_minute=self.options.denied_rows_per_minute)
@@ -191,6 +203,8 @@ class Service:
             self._warm()
             self.watcher.start()
             self.audit.start()
+            if self.checkpointer is not None:
+                self.checkpointer.start()
             self._poller = threading.Thread(target=self._poll_runs, name="run-watcher", daemon=True)
             self._poller.start()
             self._started = True
@@ -218,6 +232,8 @@ class Service:
             self._poller.join(timeout=10)
         self.denials.close()
         self.audit.close()
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.engine.dispose()
 
     def _warm(self) -> None:

@@ -85,7 +85,12 @@ def postgresql_connect_args(url: sa.URL, wait_seconds: float) -> dict[str, objec
     return {"connect_timeout": max(1, int(wait_seconds)), "options": f"{given} {timeouts}".strip()}
 
 
-def make_engine(url: str | URL, wait_seconds: float | None = None, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str | URL,
+    wait_seconds: float | None = None,
+    wal_autocheckpoint: bool = True,
+    **kwargs: Any,
+) -> Engine:
     """Create an engine for the service database.
 
     SQLite: WAL journal, ``synchronous=NORMAL``, foreign keys on, a busy timeout, and real
@@ -100,6 +105,10 @@ def make_engine(url: str | URL, wait_seconds: float | None = None, **kwargs: Any
         wait_seconds: the longest any wait on the database may last (the service's bound):
             SQLite's busy timeout; PostgreSQL's connect timeout, lock timeout, statement
             timeout and pool timeout. Default: SQLite 10 s, PostgreSQL no bound.
+        wal_autocheckpoint: SQLite only. False: this engine's connections never checkpoint
+            the write-ahead log at commit (``PRAGMA wal_autocheckpoint=0``); the owner runs
+            :class:`serving.store.checkpoint.WalCheckpointer` beside them instead, so no
+            commit waits for a checkpoint's copy and sync (the service does).
         **kwargs: passed to :func:`sqlalchemy.create_engine` (e.g. ``pool_size``).
     """
     parsed = to_url(url)
@@ -115,11 +124,13 @@ def make_engine(url: str | URL, wait_seconds: float | None = None, **kwargs: Any
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(parsed, **kwargs)
     busy = SQLITE_BUSY_TIMEOUT_MS if wait_seconds is None else int(wait_seconds * 1000)
-    _configure_sqlite(engine, wal=path is not None, busy_ms=busy)
+    _configure_sqlite(engine, wal=path is not None, busy_ms=busy, autocheckpoint=wal_autocheckpoint)
     return engine
 
 
-def _configure_sqlite(engine: Engine, wal: bool, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
+def _configure_sqlite(
+    engine: Engine, wal: bool, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS, autocheckpoint: bool = True
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN (transactional DDL)
@@ -128,6 +139,8 @@ def _configure_sqlite(engine: Engine, wal: bool, busy_ms: int = SQLITE_BUSY_TIME
             if wal:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
+                if not autocheckpoint:
+                    cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         finally:

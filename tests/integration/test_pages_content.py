@@ -19,6 +19,7 @@ from support.pages import (
     RECENT,
     ROLES,
     TARGETS,
+    audit_rows,
     client,
     count_rows,
     csrf_of,
@@ -104,7 +105,7 @@ def test_exports_have_the_columns_a_bom_and_codes_as_text(app, browsers) -> None
         assert all(not str(cell.value or "").startswith(DANGEROUS) for cell in row)
 
 
-def _export_audit_rows(app) -> list[dict]:
+def _exportaudit_rows(app) -> list[dict]:
     engine = service_engine(app.state.service.settings)
     with engine.connect() as conn:
         a = tables.audit_log.c
@@ -116,13 +117,13 @@ def _export_audit_rows(app) -> list[dict]:
 
 def test_exports_hold_health_and_income_reasons_back_and_name_the_exporter(app, browsers) -> None:
     c = browsers["caseworker"]
-    token_id = c.get("/lists/330226001").text and _export_audit_rows(app)[0]["actor"]
+    token_id = c.get("/lists/330226001").text and _exportaudit_rows(app)[0]["actor"]
     plain = list(csv.DictReader(io.StringIO(
         c.get("/lists/330226001/export.csv?lang=en").content.decode("utf-8-sig"))))  # fmt: skip
     assert {row["exported_by"] for row in plain} == {token_id}
     assert all(row["exported_at"].endswith("+00:00") for row in plain)
     assert sum(int(row["withheld_reasons"]) for row in plain) > 0  # the fixture list has some
-    (audit,) = _export_audit_rows(app)[:1]
+    (audit,) = _exportaudit_rows(app)[:1]
     assert audit["detail"]["sensitive"] is False and audit["detail"]["channel"] == "export.csv"
     for bad in ("?sensitive=1", "?sensitive=1&purpose=short", "?sensitive=yes&purpose=" + "x" * 20,
                 "?sensitive=1&purpose=" + "x" * 201):  # fmt: skip
@@ -134,7 +135,7 @@ def test_exports_hold_health_and_income_reasons_back_and_name_the_exporter(app, 
     assert sum(int(row["withheld_reasons"]) for row in full) == 0
     assert all(purpose in row["purpose"] for row in full)
     assert sum(len(r["top_reasons"]) for r in full) > sum(len(r["top_reasons"]) for r in plain)
-    audit = _export_audit_rows(app)[0]
+    audit = _exportaudit_rows(app)[0]
     assert audit["detail"]["sensitive"] is True and audit["detail"]["export_purpose"] == purpose
     book = openpyxl.load_workbook(io.BytesIO(c.get("/lists/330226001/export.xlsx").content))
     about = dict(row for row in book.worksheets[1].iter_rows(values_only=True))
@@ -260,16 +261,6 @@ def test_invalid_forms_answer_422_with_one_line_and_write_nothing(app, browsers,
 
 
 # ---------------------------------------------------------------------------------- reads
-def _audit_rows(settings, rid: str) -> list[dict]:
-    engine = service_engine(settings)
-    try:
-        with engine.connect() as conn:
-            q = sa.select(tables.audit_log).where(tables.audit_log.c.request_id == rid)
-            return [dict(r) for r in conn.execute(q).mappings()]
-    finally:
-        engine.dispose()
-
-
 def test_page_reads_are_audited_like_the_api(app, browsers, s) -> None:
     from serving.api.common import READ_PURPOSE
 
@@ -288,14 +279,14 @@ def test_page_reads_are_audited_like_the_api(app, browsers, s) -> None:
     for role, url, actions, channel in cases:
         r = browsers[role].get(url)
         assert r.status_code == 200, url
-        rows = _audit_rows(settings, r.headers["x-request-id"])
+        rows = audit_rows(settings, r.headers["x-request-id"])
         assert {(a["action"], a["resource"]) for a in rows} == actions, url
         assert all(a["role"] == role and a["purpose"] == READ_PURPOSE[role] for a in rows)
         if channel:
             assert rows[0]["detail"]["channel"] == channel and rows[0]["jurisdiction_code"]
     refused = browsers["caseworker"].get(f"/households/{s.neighbour_household}")
     assert (
-        refused.status_code == 404 and _audit_rows(settings, refused.headers["x-request-id"]) == []
+        refused.status_code == 404 and audit_rows(settings, refused.headers["x-request-id"]) == []
     )
 
 

@@ -9,12 +9,10 @@ import re
 
 import duckdb
 import pytest
-import sqlalchemy as sa
-from support.pages import service_engine
+from support.pages import audit_rows
 
 from features.linkage.model import make_linker
 from features.linkage.pair import explain_pair, read_record, run_model, term_frequencies
-from serving.store import tables
 
 pytestmark = pytest.mark.integration
 STEP = re.compile(r'<tr data-testid="waterfall-step"><th scope="row">([^<]*)</th>'
@@ -24,16 +22,6 @@ STEP = re.compile(r'<tr data-testid="waterfall-step"><th scope="row">([^<]*)</th
 
 def _warehouse(settings):
     return duckdb.connect(str(settings.warehouse_path), read_only=True)
-
-
-def _audit_rows(settings, rid: str) -> list[dict]:
-    engine = service_engine(settings)
-    try:
-        with engine.connect() as conn:
-            q = sa.select(tables.audit_log).where(tables.audit_log.c.request_id == rid)
-            return [dict(r) for r in conn.execute(q).mappings()]
-    finally:
-        engine.dispose()
 
 
 def _probabilistic_pair(settings) -> tuple[str, str]:
@@ -114,7 +102,7 @@ def test_a_household_lists_its_linked_records_masked_and_audited(browsers, s, se
             ).fetchall()
         ]
     assert names and not any(n in r.text for n in names if len(n) > 1)  # masked, never clear
-    (row,) = _audit_rows(service_settings, r.headers["x-request-id"])
+    (row,) = audit_rows(service_settings, r.headers["x-request-id"])
     assert (row["action"], row["resource"], row["household_id"]) == (
         "read", "linked_records", s.own_household)  # fmt: skip
     assert row["role"] == "auditor" and row["detail"]["records"] >= 2
@@ -143,7 +131,7 @@ def test_the_pair_page_shows_the_waterfall_as_a_chart_and_a_table(browsers, serv
             assert float(m) == pytest.approx(step.m, rel=1e-3)
             assert float(u) == pytest.approx(step.u, rel=1e-3)
     assert not any(n and len(n) > 1 and n in r.text for n in names)  # names masked
-    rows = _audit_rows(service_settings, r.headers["x-request-id"])
+    rows = audit_rows(service_settings, r.headers["x-request-id"])
     assert rows and {x["resource"] for x in rows} == {"link_waterfall"}
     assert rows[0]["detail"]["records"] == [a, b]
     assert all(x["household_id"] for x in rows)  # one row per household of the two persons

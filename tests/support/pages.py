@@ -119,6 +119,19 @@ def count_rows(settings, table) -> int:
         engine.dispose()
 
 
+def audit_rows(settings, request_id: str) -> list[dict]:
+    """The audit rows a request wrote (by its request id)."""
+    from serving.store import tables
+
+    engine = service_engine(settings)
+    try:
+        with engine.connect() as conn:
+            q = sa.select(tables.audit_log).where(tables.audit_log.c.request_id == request_id)
+            return [dict(r) for r in conn.execute(q).mappings()]
+    finally:
+        engine.dispose()
+
+
 def client(app, **kw) -> TestClient:
     """A browser of its own (cookie jar), sharing the app; redirects are not followed."""
     return TestClient(app, follow_redirects=False, **kw)
